@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+const GSM7_BASIC =
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+
+/** An MTS alpha name: 1–11 GSM-7 characters (SPEC §2). */
+export const alphaName = z
+  .string()
+  .min(1)
+  .max(11, 'an alpha name is at most 11 characters')
+  .refine((s) => [...s].every((c) => GSM7_BASIC.includes(c)), 'an alpha name uses GSM-7 characters only (Latin letters, digits, basic punctuation)');
+
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+
+const quietHours = z
+  .string()
+  .default('21:00-09:00')
+  .refine((s) => s === '' || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(s), 'use HH:MM-HH:MM, or empty for none');
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    PUBLIC_URL: z.url().default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
+    DATABASE_URL: z
+      .string()
+      .default('sqlite:./data/b24-mts-sms.sqlite')
+      .refine((u) => /^(sqlite:|postgres(ql)?:\/\/)/.test(u), 'use sqlite:<path> or postgres://…'),
+    B24_CLIENT_ID: optionalString,
+    B24_CLIENT_SECRET: optionalString,
+    /** Leaky bucket per portal: requests per second it drains (2; Enterprise 5). */
+    B24_RATE: z.coerce.number().positive().default(2),
+    /** Leaky bucket per portal: requests it holds before blocking (50; Enterprise 250). */
+    B24_BURST: positiveInt(50),
+    MTS_API_URL: z.url().default('https://api.communicator.mts.by').transform((u) => u.replace(/\/+$/, '')),
+    MTS_CLIENT_ID: optionalString,
+    MTS_LOGIN: optionalString,
+    MTS_PASSWORD: optionalString,
+    MTS_API_TOKEN: optionalString,
+    MTS_SENDER: z.preprocess(emptyToUndefined, alphaName.optional()),
+    MTS_SENDER_MARKETING: z.preprocess(emptyToUndefined, alphaName.optional()),
+    MTS_RATE_LIMIT: z.coerce.number().positive().max(1000).default(10),
+    MTS_SMS_TTL: z.coerce.number().int().min(300).max(259200).default(86400),
+    MTS_TIMEOUT: positiveInt(15),
+    MTS_POLL_AFTER: positiveInt(300),
+    MTS_POLL_INTERVAL: positiveInt(60),
+    /** Seconds past MTS_SMS_TTL after which a message with no final state counts as EXPIRED. */
+    MTS_EXPIRE_GRACE: positiveInt(3600),
+    SENDER_CONCURRENCY: positiveInt(16),
+    CONSENT_FIELD: z.string().regex(/^UF_CRM_[A-Z0-9_]+$/).default('UF_CRM_SMS_CONSENT'),
+    MARKETING_QUIET_HOURS: quietHours,
+    ADMIN_TOKEN: optionalString,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BODY_LIMIT: positiveInt(256 * 1024),
+  })
+  .superRefine((c, ctx) => {
+    const mtsSet = [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
+    if (mtsSet) {
+      if (!c.MTS_CLIENT_ID) ctx.addIssue({ code: 'custom', path: ['MTS_CLIENT_ID'], message: 'required when MTS credentials are set' });
+      else if (!/^\d+$/.test(c.MTS_CLIENT_ID)) ctx.addIssue({ code: 'custom', path: ['MTS_CLIENT_ID'], message: 'the numeric client id from MTS paths' });
+      if (!c.MTS_API_TOKEN && !(c.MTS_LOGIN && c.MTS_PASSWORD))
+        ctx.addIssue({ code: 'custom', path: ['MTS_LOGIN'], message: 'set MTS_LOGIN and MTS_PASSWORD, or MTS_API_TOKEN' });
+      if (!c.MTS_SENDER) ctx.addIssue({ code: 'custom', path: ['MTS_SENDER'], message: 'required when MTS credentials are set: your registered alpha name' });
+    }
+    if (Boolean(c.B24_CLIENT_ID) !== Boolean(c.B24_CLIENT_SECRET))
+      ctx.addIssue({ code: 'custom', path: [c.B24_CLIENT_ID ? 'B24_CLIENT_SECRET' : 'B24_CLIENT_ID'], message: 'set both B24_CLIENT_ID and B24_CLIENT_SECRET' });
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  /** True when MTS or Bitrix24 credentials are missing: the built-in emulators stand in. */
+  readonly sandbox: boolean;
+  readonly mtsSender: string;
+  readonly mtsSenderMarketing: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads `.env` (if present) under the real environment; the environment wins. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env'): Record<string, string | undefined> {
+  const fromFile = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
+  return { ...fromFile, ...env };
+}
+
+/** Parses the environment once into a frozen, typed object. Nothing else reads process.env. */
+export function loadConfig(env: Record<string, string | undefined> = readEnv()): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const sandbox = !(c.MTS_CLIENT_ID && c.B24_CLIENT_ID);
+  if (sandbox && c.NODE_ENV === 'production') {
+    throw new ConfigError([
+      'sandbox mode (built-in emulators) refuses to start with NODE_ENV=production: set MTS_CLIENT_ID, MTS credentials, MTS_SENDER, B24_CLIENT_ID and B24_CLIENT_SECRET',
+    ]);
+  }
+  const mtsSender = c.MTS_SENDER ?? 'SANDBOX';
+  return Object.freeze({ ...c, sandbox, mtsSender, mtsSenderMarketing: c.MTS_SENDER_MARKETING ?? mtsSender });
+}
