@@ -1,0 +1,151 @@
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import type { Connection, DialectCaps } from '../dialects/types.js';
+
+/**
+ * Migrations are code, keyed by a sortable name, written once for both backends; the few
+ * type differences come from DialectCaps.
+ */
+function migrations(caps: DialectCaps): Record<string, Migration> {
+  const ts = caps.bigint;
+  return {
+    '0001_core': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('portals')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('domain', 'text', (c) => c.notNull())
+          .addColumn('client_endpoint', 'text', (c) => c.notNull())
+          .addColumn('server_endpoint', 'text', (c) => c.notNull())
+          .addColumn('access_token', 'text', (c) => c.notNull())
+          .addColumn('refresh_token', 'text', (c) => c.notNull())
+          .addColumn('expires_at', ts, (c) => c.notNull())
+          .addColumn('application_token', 'text')
+          .addColumn('handler_key', 'text', (c) => c.notNull().unique())
+          .addColumn('dlr_key', 'text', (c) => c.notNull().unique())
+          .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+          .addColumn('registered_at', ts)
+          .addColumn('installed_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('messages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('portal_id', 'text', (c) => c.references('portals.id'))
+          .addColumn('b24_message_id', 'text')
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('phone_raw', 'text', (c) => c.notNull())
+          .addColumn('phone', 'text')
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('alpha_name', 'text', (c) => c.notNull())
+          .addColumn('bindings', 'text')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('fail_reason', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('run_at', ts, (c) => c.notNull())
+          .addColumn('locked_by', 'text')
+          .addColumn('locked_at', ts)
+          .addColumn('unsure', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('mts_message_id', 'text')
+          .addColumn('mts_status', 'text')
+          .addColumn('mts_substatus', 'integer')
+          .addColumn('mts_hyber_status', 'integer')
+          .addColumn('total_parts', 'integer')
+          .addColumn('delivered_parts', 'integer')
+          .addColumn('accepted_at', ts)
+          .addColumn('final_at', ts)
+          .addColumn('next_poll_at', ts)
+          .addColumn('polls', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('b24_status', 'text', (c) => c.notNull())
+          .addColumn('b24_pushed_status', 'text')
+          .addColumn('push_pending', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('push_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('push_run_at', ts, (c) => c.notNull().defaultTo(0))
+          .addColumn('push_error', 'text')
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+        // The same Bitrix24 message_id twice is one message.
+        await db.schema
+          .createIndex('messages_portal_b24_id')
+          .on('messages')
+          .columns(['portal_id', 'b24_message_id'])
+          .unique()
+          .execute();
+        await db.schema.createIndex('messages_mts_id').on('messages').column('mts_message_id').execute();
+        // Partial indexes keep the worker scans proportional to the work, not to history.
+        await db.schema
+          .createIndex('messages_due')
+          .on('messages')
+          .columns(['run_at'])
+          .where(sql.ref('state'), '=', 'queued')
+          .execute();
+        await db.schema
+          .createIndex('messages_sending')
+          .on('messages')
+          .columns(['locked_at'])
+          .where(sql.ref('state'), '=', 'sending')
+          .execute();
+        await db.schema
+          .createIndex('messages_poll')
+          .on('messages')
+          .columns(['next_poll_at'])
+          .where(sql.ref('next_poll_at'), 'is not', null)
+          .execute();
+        await db.schema
+          .createIndex('messages_push')
+          .on('messages')
+          .columns(['portal_id', 'push_run_at'])
+          .where(sql.ref('push_pending'), '=', 1)
+          .execute();
+        await db.schema.createIndex('messages_created').on('messages').column('created_at').execute();
+
+        await db.schema
+          .createTable('delivery_reports')
+          .addColumn('id', sql.raw(caps.autoIncrement) as never)
+          .addColumn('message_id', 'text')
+          .addColumn('mts_message_id', 'text')
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('received_at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('delivery_reports_message').on('delivery_reports').column('message_id').execute();
+
+        await db.schema
+          .createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('next_at', ts, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('leases')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('expires_at', ts, (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export interface MigrateResult {
+  applied: string[];
+  error?: unknown;
+}
+
+/** Brings the schema up to date; safe to run from several instances at once (Kysely locks). */
+export async function migrate(conn: Connection): Promise<MigrateResult> {
+  if (conn.schema) await sql`create schema if not exists ${sql.id(conn.schema)}`.execute(conn.db);
+  const migrator = new Migrator({
+    db: conn.db,
+    provider: { getMigrations: async () => migrations(conn.caps) },
+    ...(conn.schema ? { migrationTableSchema: conn.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (error) throw new Error(`database migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return { applied };
+}

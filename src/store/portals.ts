@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { PortalConnection, PortalTokens } from '../bitrix24/types.js';
+import type { Connection } from './dialects/types.js';
+import type { PortalsTable } from './schema.js';
+
+export type Portal = Selectable<PortalsTable>;
+
+/** Per-portal overrides; anything absent falls back to the service configuration. */
+export interface PortalSettings {
+  /** Alpha name for transactional SMS (default MTS_SENDER). */
+  sender?: string;
+  /** Alpha name for marketing SMS (default MTS_SENDER_MARKETING). */
+  senderMarketing?: string;
+  /** Leaky bucket of this portal's plan: 2/50 standard, 5/250 Enterprise. */
+  restRate?: number;
+  restBurst?: number;
+  /** Add a CRM timeline comment when a card send fails (default true). */
+  timelineNotes?: boolean;
+  /** Marketing quiet hours, `HH:MM-HH:MM` Europe/Minsk, '' for none (default MARKETING_QUIET_HOURS). */
+  quietHours?: string;
+}
+
+export interface InstalledPortal {
+  id: string;
+  domain: string;
+  clientEndpoint: string;
+  serverEndpoint: string;
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: number;
+  applicationToken: string | null;
+}
+
+/** 256-bit URL-safe secret for handler and callback paths. */
+export function newSecretKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Stores a portal from ONAPPINSTALL/ONAPPUPDATE. Keeps existing secret keys (so HANDLER URLs
+ * already registered stay valid) and the application_token when the event lacks one.
+ */
+export async function upsertPortal(conn: Connection, p: InstalledPortal, now: number): Promise<Portal> {
+  await conn.db
+    .insertInto('portals')
+    .values({
+      id: p.id,
+      domain: p.domain,
+      client_endpoint: p.clientEndpoint,
+      server_endpoint: p.serverEndpoint,
+      access_token: p.accessToken,
+      refresh_token: p.refreshToken,
+      expires_at: p.expiresAt,
+      application_token: p.applicationToken,
+      handler_key: newSecretKey(),
+      dlr_key: newSecretKey(),
+      settings: '{}',
+      status: 'active',
+      registered_at: null,
+      installed_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet((eb) => ({
+        domain: eb.ref('excluded.domain'),
+        client_endpoint: eb.ref('excluded.client_endpoint'),
+        server_endpoint: eb.ref('excluded.server_endpoint'),
+        access_token: eb.ref('excluded.access_token'),
+        refresh_token: eb.ref('excluded.refresh_token'),
+        expires_at: eb.ref('excluded.expires_at'),
+        application_token: eb.fn.coalesce('excluded.application_token', 'portals.application_token'),
+        status: 'active',
+        updated_at: now,
+      })),
+    )
+    .execute();
+  return (await getPortal(conn, p.id)) as Portal;
+}
+
+export function getPortal(conn: Connection, id: string): Promise<Portal | undefined> {
+  return conn.db.selectFrom('portals').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function getPortalByHandlerKey(conn: Connection, key: string): Promise<Portal | undefined> {
+  return conn.db.selectFrom('portals').selectAll().where('handler_key', '=', key).where('status', '=', 'active').executeTakeFirst();
+}
+
+export function getPortalByDlrKey(conn: Connection, key: string): Promise<Portal | undefined> {
+  return conn.db.selectFrom('portals').selectAll().where('dlr_key', '=', key).executeTakeFirst();
+}
+
+export function listPortals(conn: Connection): Promise<Portal[]> {
+  return conn.db.selectFrom('portals').selectAll().orderBy('installed_at').execute();
+}
+
+export async function markRegistered(conn: Connection, id: string, now: number): Promise<void> {
+  await conn.db.updateTable('portals').set({ registered_at: now, updated_at: now }).where('id', '=', id).execute();
+}
+
+export async function markUninstalled(conn: Connection, id: string, now: number): Promise<void> {
+  await conn.db.updateTable('portals').set({ status: 'uninstalled', updated_at: now }).where('id', '=', id).execute();
+}
+
+export function portalSettings(p: Pick<Portal, 'settings'>): PortalSettings {
+  try {
+    return JSON.parse(p.settings) as PortalSettings;
+  } catch {
+    return {};
+  }
+}
+
+export async function updatePortalSettings(conn: Connection, id: string, patch: PortalSettings, now: number): Promise<PortalSettings> {
+  return conn.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('portals').select('settings').where('id', '=', id).executeTakeFirstOrThrow();
+    const next = { ...portalSettings(row), ...patch };
+    await trx.updateTable('portals').set({ settings: JSON.stringify(next), updated_at: now }).where('id', '=', id).execute();
+    return next;
+  });
+}
+
+export function toConnection(p: Portal): PortalConnection {
+  return {
+    portalId: p.id,
+    domain: p.domain,
+    clientEndpoint: p.client_endpoint,
+    serverEndpoint: p.server_endpoint,
+    accessToken: p.access_token,
+    refreshToken: p.refresh_token,
+    expiresAt: p.expires_at,
+  };
+}
+
+/** Both tokens in one UPDATE: a refresh invalidates the old refresh token, so never half-save. */
+export async function saveTokens(conn: Connection, id: string, t: PortalTokens, now: number): Promise<void> {
+  await conn.db
+    .updateTable('portals')
+    .set({ access_token: t.accessToken, refresh_token: t.refreshToken, expires_at: t.expiresAt, updated_at: now })
+    .where('id', '=', id)
+    .execute();
+}

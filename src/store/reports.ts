@@ -1,0 +1,42 @@
+import type { Connection } from './dialects/types.js';
+import type { Message } from './outbox.js';
+
+/** Finds the message a report is about: by our extra_id first, then by MTS message_id. */
+export async function findMessageForReport(conn: Connection, extraId?: string, mtsMessageId?: string): Promise<Message | undefined> {
+  if (extraId) {
+    const m = await conn.db.selectFrom('messages').selectAll().where('id', '=', extraId).executeTakeFirst();
+    if (m) return m;
+  }
+  if (mtsMessageId) {
+    return conn.db.selectFrom('messages').selectAll().where('mts_message_id', '=', mtsMessageId).executeTakeFirst();
+  }
+  return undefined;
+}
+
+/** Keeps every report as received (audit trail, support questions). */
+export async function saveReport(
+  conn: Connection,
+  r: { messageId: string | null; mtsMessageId: string | null; source: 'dlr' | 'poll' | 'lookup'; body: unknown },
+  now: number,
+): Promise<void> {
+  await conn.db
+    .insertInto('delivery_reports')
+    .values({ message_id: r.messageId, mts_message_id: r.mtsMessageId, source: r.source, body: JSON.stringify(r.body), received_at: now })
+    .execute();
+}
+
+export function reportsFor(conn: Connection, messageId: string) {
+  return conn.db.selectFrom('delivery_reports').selectAll().where('message_id', '=', messageId).orderBy('id').execute();
+}
+
+/** Accepted messages with no final state whose next poll is due. */
+export function duePolls(conn: Connection, now: number, limit: number): Promise<Message[]> {
+  return conn.db
+    .selectFrom('messages')
+    .selectAll()
+    .where('next_poll_at', '<=', now)
+    .where('state', 'in', ['ACCEPTD', 'UNKNOWN'])
+    .orderBy('next_poll_at')
+    .limit(limit)
+    .execute();
+}

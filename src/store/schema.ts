@@ -1,0 +1,111 @@
+import type { Generated } from 'kysely';
+
+/** Every timestamp is epoch milliseconds (BIGINT on PostgreSQL, INTEGER on SQLite). */
+export interface PortalsTable {
+  /** Bitrix24 member_id. */
+  id: string;
+  domain: string;
+  client_endpoint: string;
+  server_endpoint: string;
+  access_token: string;
+  refresh_token: string;
+  expires_at: number;
+  application_token: string | null;
+  /** Secret in the HANDLER and robot URLs (256 bits, base64url). */
+  handler_key: string;
+  /** Secret in the MTS callback_url (256 bits, base64url). */
+  dlr_key: string;
+  /** JSON: PortalSettings. */
+  settings: string;
+  status: 'active' | 'uninstalled';
+  registered_at: number | null;
+  installed_at: number;
+  updated_at: number;
+}
+
+export type MessageState =
+  | 'queued'
+  | 'sending'
+  | 'ACCEPTD'
+  | 'DELIVRD'
+  | 'EXPIRED'
+  | 'UNDELIV'
+  | 'REJECTD'
+  | 'UNKNOWN'
+  | 'failed';
+
+export interface MessagesTable {
+  /** Our id, sent to MTS as extra_id. */
+  id: string;
+  portal_id: string | null;
+  /** Bitrix24's message_id (md5 hex) — unique per portal; null for CLI and robot sends. */
+  b24_message_id: string | null;
+  /** crm | bizproc | sender | robot | cli */
+  source: string;
+  kind: 'transactional' | 'marketing';
+  phone_raw: string;
+  phone: string | null;
+  text: string;
+  alpha_name: string;
+  /** JSON array of {OWNER_TYPE_ID, OWNER_ID} from a card send. */
+  bindings: string | null;
+  state: MessageState;
+  fail_reason: string | null;
+  attempts: number;
+  run_at: number;
+  locked_by: string | null;
+  locked_at: number | null;
+  /** 1 when an earlier attempt may have reached MTS: look it up by extra_id before resending. */
+  unsure: number;
+  last_error: string | null;
+  mts_message_id: string | null;
+  mts_status: string | null;
+  mts_substatus: number | null;
+  mts_hyber_status: number | null;
+  total_parts: number | null;
+  delivered_parts: number | null;
+  accepted_at: number | null;
+  final_at: number | null;
+  next_poll_at: number | null;
+  polls: number;
+  /** The Bitrix24 status this message should show (queued|sent|delivered|undelivered|failed). */
+  b24_status: string;
+  b24_pushed_status: string | null;
+  /** 1 while b24_status has not reached Bitrix24 yet. */
+  push_pending: number;
+  push_attempts: number;
+  push_run_at: number;
+  push_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveryReportsTable {
+  id: Generated<number>;
+  message_id: string | null;
+  mts_message_id: string | null;
+  /** dlr | poll */
+  source: string;
+  body: string;
+  received_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  /** The earliest time the next request may start. */
+  next_at: number;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+export interface Database {
+  portals: PortalsTable;
+  messages: MessagesTable;
+  delivery_reports: DeliveryReportsTable;
+  rate_limits: RateLimitsTable;
+  leases: LeasesTable;
+}

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { connect, type Connection, migrate } from '../../src/store/index.js';
+
+/** The PostgreSQL server tests use (SPEC: 127.0.0.1:5432, trust auth, database `test`). */
+export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function probePostgres(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export const pgAvailable = await probePostgres();
+if (!pgAvailable) {
+  if (process.env.REQUIRE_PG === '1') {
+    throw new Error(`REQUIRE_PG=1 but PostgreSQL does not answer at ${TEST_PG_URL}`);
+  }
+  console.warn(`\n*** PostgreSQL not reachable at ${TEST_PG_URL}: the PostgreSQL variants of the suite are SKIPPED (set REQUIRE_PG=1 to fail instead) ***\n`);
+}
+
+export type DialectName = 'sqlite' | 'postgres';
+/** Every backend the contract suites run on; PostgreSQL only when the server answers. */
+export const DIALECTS: DialectName[] = pgAvailable ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface TestDb {
+  conn: Connection;
+  /** A DATABASE_URL another process can use to reach the same data (+ schema for PG). */
+  url: string;
+  schema?: string;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh, migrated database: a temp SQLite file, or a PostgreSQL schema of its own. */
+export async function createTestDb(dialect: DialectName): Promise<TestDb> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'b24mts-'));
+    const url = `sqlite:${join(dir, 'test.sqlite')}`;
+    const conn = connect(url);
+    await migrate(conn);
+    return {
+      conn,
+      url,
+      async cleanup() {
+        await conn.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const conn = connect(TEST_PG_URL, { schema });
+  await migrate(conn);
+  return {
+    conn,
+    url: TEST_PG_URL,
+    schema,
+    async cleanup() {
+      await conn.close();
+      const c = new pg.Client({ connectionString: TEST_PG_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
