@@ -1,0 +1,118 @@
+import {
+  MtsError,
+  mtsBadAnswer,
+  mtsErrorFromFetchFailure,
+  mtsErrorFromResponse,
+  readMtsErrorBody,
+} from './errors.js';
+import { parseStatusAnswer } from './report.js';
+import type { MtsClient, MtsReport, MtsSendRequest } from './types.js';
+import { toSendBody } from './wire.js';
+
+export interface MtsClientOptions {
+  /** API root without the client id, e.g. `https://api.communicator.mts.by`. */
+  baseUrl: string;
+  /** The numeric id in MTS paths (`MTS_CLIENT_ID`). */
+  clientId: string;
+  /** Basic auth login; used with `password` when no `token` is given. */
+  login?: string;
+  password?: string;
+  /** API token sent as `Authorization: Bearer …`; wins over login/password. */
+  token?: string;
+  /** Per-request deadline covering connect, send and reading the body. Default 15000 ms. */
+  timeoutMs?: number;
+  /** Injected fetch (tests, proxies). Default: the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Default per-request deadline; MTS answers sends in well under a second when healthy. */
+export const DEFAULT_MTS_TIMEOUT_MS = 15_000;
+
+interface Answer {
+  status: number;
+  /** Parsed JSON body; undefined when empty or not JSON. */
+  json: unknown;
+  retryAfter: string | null;
+}
+
+function authorizationHeader(opts: MtsClientOptions): string {
+  if (opts.token) return `Bearer ${opts.token}`;
+  if (opts.login && opts.password !== undefined) {
+    return `Basic ${Buffer.from(`${opts.login}:${opts.password}`).toString('base64')}`;
+  }
+  throw new MtsError('No MTS credentials: set MTS_LOGIN and MTS_PASSWORD, or MTS_API_TOKEN', {
+    action: 'pause',
+    code: 'MTS_NO_CREDENTIALS',
+  });
+}
+
+function is2xx(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** MTS Communicator client: one send, two status lookups; every failure is an MtsError. */
+export function createMtsClient(opts: MtsClientOptions): MtsClient {
+  const root = `${opts.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(opts.clientId)}`;
+  const authorization = authorizationHeader(opts);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_MTS_TIMEOUT_MS;
+  const doFetch = opts.fetch ?? fetch;
+
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+    const url = root + path;
+    try {
+      const res = await doFetch(url, {
+        method,
+        headers: {
+          authorization,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        // One deadline for the whole exchange, body included: a stalled body is a timeout too.
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, retryAfter: res.headers.get('retry-after') };
+    } catch (err) {
+      throw mtsErrorFromFetchFailure(err, url, timeoutMs);
+    }
+  }
+
+  async function status(path: string): Promise<MtsReport | null> {
+    const a = await call('GET', path);
+    if (a.status === 404) return null;
+    if (!is2xx(a.status)) throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+    if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON', false);
+    const e = readMtsErrorBody(a.json);
+    if (e) {
+      if (e.code === 404) return null;
+      throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+    }
+    return parseStatusAnswer(a.json);
+  }
+
+  return {
+    async send(req: MtsSendRequest) {
+      const a = await call('POST', '/json2/simple', toSendBody(req));
+      if (!is2xx(a.status) || readMtsErrorBody(a.json)) {
+        throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+      }
+      if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON');
+      const id =
+        typeof a.json === 'object' && a.json !== null
+          ? (a.json as { message_id?: unknown }).message_id
+          : undefined;
+      if (typeof id === 'string' && id.trim() !== '') return { messageId: id.trim() };
+      if (typeof id === 'number') return { messageId: String(id) };
+      throw mtsBadAnswer(a.status, 'no message_id');
+    },
+    statusByMessageId: (messageId) => status(`/dr/${encodeURIComponent(messageId)}/simple`),
+    statusByExtraId: (extraId) => status(`/dr/external/${encodeURIComponent(extraId)}/simple`),
+  };
+}
