@@ -34,7 +34,14 @@ export interface BatchCommand {
 
 /** Outcome of one command inside a batch. */
 export type BatchItemResult =
-  | { ok: true; result: unknown }
+  | {
+      ok: true;
+      result: unknown;
+      /** `result_total[key]`, for list methods called with `start >= 0`. */
+      total?: number;
+      /** `result_next[key]`: the `start` of the next page, when there is one. */
+      next?: number;
+    }
   | { ok: false; error: string; description?: string };
 
 export interface Bitrix24Api {
@@ -44,5 +51,8 @@ export interface Bitrix24Api {
    * One `batch` REST request with ≤ 50 commands (halt=0). Returns each command's outcome by
    * key; throws Bitrix24Error only when the batch request itself fails.
    */
-  batch(portalId: string, commands: Record<string, BatchCommand>): Promise<Record<string, BatchItemResult>>;
+  batch(
+    portalId: string,
+    commands: Record<string, BatchCommand>,
+  ): Promise<Record<string, BatchItemResult>>;
 }

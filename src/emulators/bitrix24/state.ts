@@ -1,0 +1,126 @@
+/** A provider registered with `messageservice.sender.add`. */
+export interface SenderRecord {
+  CODE: string;
+  TYPE: string;
+  HANDLER: string;
+  NAME: unknown;
+  DESCRIPTION?: unknown;
+}
+
+/** An automation rule registered with `bizproc.robot.add`. */
+export interface RobotRecord {
+  CODE: string;
+  HANDLER: string;
+  NAME: unknown;
+  DESCRIPTION?: unknown;
+  AUTH_USER_ID?: unknown;
+  USE_SUBSCRIPTION?: string;
+  PROPERTIES?: Record<string, unknown>;
+  RETURN_PROPERTIES?: Record<string, unknown>;
+  DOCUMENT_TYPE?: unknown;
+  FILTER?: unknown;
+  USE_PLACEMENT?: string;
+}
+
+/** A message the portal handed to a provider (it knows these ids; status updates need one). */
+export interface MessageRecord {
+  code: string;
+  messageId: string;
+  to: string;
+  text: string;
+  moduleId: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** One `messageservice.message.status.update` call that was accepted. */
+export interface StatusUpdateRecord {
+  code: string;
+  messageId: string;
+  status: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** One `bizproc.event.send` call that was accepted. */
+export interface BizprocEventRecord {
+  eventToken: string;
+  returnValues: Record<string, unknown>;
+  logMessage?: string;
+  /** The robot the token was issued for. */
+  code: string;
+  documentId: string[];
+  at: number;
+}
+
+/** An event token the portal issued to a robot call (`runRobot`). */
+export interface EventTokenRecord {
+  code: string;
+  documentId: string[];
+}
+
+export interface TimelineCommentRecord {
+  ID: number;
+  ENTITY_ID: number;
+  ENTITY_TYPE: string;
+  COMMENT: string;
+  at: number;
+}
+
+/** A CRM user field (`crm.contact.userfield.add`), in the shape `*.userfield.list` returns. */
+export interface UserFieldRecord {
+  ID: string;
+  ENTITY_ID: string;
+  FIELD_NAME: string;
+  USER_TYPE_ID: string;
+  XML_ID: string | null;
+  SORT: string;
+  MULTIPLE: string;
+  MANDATORY: string;
+  SHOW_FILTER: string;
+  SHOW_IN_LIST: string;
+  EDIT_IN_LIST: string;
+  IS_SEARCHABLE: string;
+  SETTINGS: Record<string, unknown>;
+  LABEL?: unknown;
+}
+
+/** What the emulated portal holds besides CRM records and tokens. */
+export class PortalState {
+  readonly senders = new Map<string, SenderRecord>();
+  readonly robots = new Map<string, RobotRecord>();
+  readonly messages = new Map<string, MessageRecord>();
+  readonly statusUpdates: StatusUpdateRecord[] = [];
+  readonly eventTokens = new Map<string, EventTokenRecord>();
+  readonly bizprocEvents: BizprocEventRecord[] = [];
+  readonly timelineComments: TimelineCommentRecord[] = [];
+  readonly userFields: UserFieldRecord[] = [];
+  readonly restRequests = { total: 0, byMethod: {} as Record<string, number> };
+  /** Requests to the OAuth token endpoint. */
+  oauthRequests = 0;
+  private nextIds = { timeline: 1, userField: 1 };
+
+  /** `messages` is keyed by code and id: a message belongs to the provider it was sent through. */
+  static messageKey(code: string, messageId: string): string {
+    return `${code}\u0000${messageId}`;
+  }
+
+  countRequest(method: string): void {
+    this.restRequests.total += 1;
+    this.restRequests.byMethod[method] = (this.restRequests.byMethod[method] ?? 0) + 1;
+  }
+
+  nextTimelineId(): number {
+    return this.nextIds.timeline++;
+  }
+
+  nextUserFieldId(): number {
+    return this.nextIds.userField++;
+  }
+
+  /** What `ONAPPUPDATE` / `ONAPPUNINSTALL` take away: the app's providers and robots. */
+  wipeAppRegistrations(): void {
+    this.senders.clear();
+    this.robots.clear();
+  }
+}
