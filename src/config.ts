@@ -26,7 +26,8 @@ export const configSchema = z
     NODE_ENV: z.string().default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
-    PUBLIC_URL: z.url().default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
+    /** Default `http://localhost:{PORT}`. */
+    PUBLIC_URL: z.preprocess(emptyToUndefined, z.url().optional()),
     DATABASE_URL: z
       .string()
       .default('sqlite:./data/b24-mts-sms.sqlite')
@@ -37,6 +38,8 @@ export const configSchema = z
     B24_RATE: z.coerce.number().positive().default(2),
     /** Leaky bucket per portal: requests it holds before blocking (50; Enterprise 250). */
     B24_BURST: positiveInt(50),
+    /** How long a status may wait to share a batch with others before it goes alone (ms). */
+    B24_PUSH_DELAY_MS: z.coerce.number().int().min(0).default(2000),
     MTS_API_URL: z.url().default('https://api.communicator.mts.by').transform((u) => u.replace(/\/+$/, '')),
     MTS_CLIENT_ID: optionalString,
     MTS_LOGIN: optionalString,
@@ -73,7 +76,9 @@ export const configSchema = z
 
 export type RawConfig = z.infer<typeof configSchema>;
 
-export interface Config extends RawConfig {
+export interface Config extends Omit<RawConfig, 'PUBLIC_URL'> {
+  /** Base of HANDLER and callback URLs, without a trailing slash. */
+  readonly PUBLIC_URL: string;
   /** True when MTS or Bitrix24 credentials are missing: the built-in emulators stand in. */
   readonly sandbox: boolean;
   readonly mtsSender: string;
@@ -107,5 +112,6 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
     ]);
   }
   const mtsSender = c.MTS_SENDER ?? 'SANDBOX';
-  return Object.freeze({ ...c, sandbox, mtsSender, mtsSenderMarketing: c.MTS_SENDER_MARKETING ?? mtsSender });
+  const PUBLIC_URL = (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({ ...c, PUBLIC_URL, sandbox, mtsSender, mtsSenderMarketing: c.MTS_SENDER_MARKETING ?? mtsSender });
 }

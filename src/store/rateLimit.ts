@@ -1,22 +1,39 @@
 import { sql } from 'kysely';
 import type { Connection } from './dialects/types.js';
 
+export type WindowDecision = { go: true } | { go: false; retryAt: number };
+
 /**
- * Reserves the next start slot of a limiter shared by every instance on this database.
- * Slots are spaced `intervalMs` apart (1000 / rate), so no 1 s window holds more than
- * `rate` starts. One UPDATE … RETURNING is atomic on both backends (row lock on PostgreSQL,
- * single writer on SQLite), so two instances can never take the same slot.
- * Returns the epoch ms at which the caller may start its request.
+ * A sliding-window limiter shared by every instance on this database: a request may start
+ * when fewer than `limit` requests started in the last `windowMs`; its actual start time is
+ * then recorded. Recording the real decision time (not a slot reserved in advance) means a
+ * request that wakes late cannot end up closer than `windowMs` to the one `limit` places
+ * after it. The UPDATE on the limiter's row takes a write lock (row lock on PostgreSQL,
+ * the writer lock on SQLite), so concurrent decisions are serialized.
  */
-export async function reserveSlot(conn: Connection, key: string, intervalMs: number, now: number): Promise<number> {
-  const greatest = sql.raw(conn.caps.greatest);
-  const row = await conn.db
-    .updateTable('rate_limits')
-    .set({ next_at: sql<number>`${greatest}(next_at, ${now}) + ${intervalMs}` })
-    .where('key', '=', key)
-    .returning('next_at')
-    .executeTakeFirst();
-  if (row) return Number(row.next_at) - intervalMs;
-  await conn.db.insertInto('rate_limits').values({ key, next_at: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
-  return reserveSlot(conn, key, intervalMs, now);
+export async function tryStart(conn: Connection, key: string, limit: number, windowMs: number, now: number): Promise<WindowDecision> {
+  const nowUs = Math.floor(now * 1000);
+  const windowUs = Math.ceil(windowMs * 1000);
+  return conn.db.transaction().execute(async (trx) => {
+    const locked = await trx.updateTable('rate_limits').set({ next_at: sql`next_at` }).where('key', '=', key).executeTakeFirst();
+    if (Number(locked.numUpdatedRows) === 0) {
+      await trx.insertInto('rate_limits').values({ key, next_at: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      await trx.updateTable('rate_limits').set({ next_at: sql`next_at` }).where('key', '=', key).execute();
+    }
+    // Housekeeping inside the lock keeps the table at about `limit` rows per key.
+    await trx.deleteFrom('rate_events').where('key', '=', key).where('at', '<=', nowUs - windowUs).execute();
+    const recent = await trx
+      .selectFrom('rate_events')
+      .select('at')
+      .where('key', '=', key)
+      .orderBy('at', 'desc')
+      .limit(limit)
+      .execute();
+    if (recent.length < limit) {
+      await trx.insertInto('rate_events').values({ key, at: nowUs }).execute();
+      return { go: true } as const;
+    }
+    const oldest = Number(recent[recent.length - 1]?.at);
+    return { go: false, retryAt: (oldest + windowUs) / 1000 + 1 } as const;
+  });
 }

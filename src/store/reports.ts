@@ -40,3 +40,13 @@ export function duePolls(conn: Connection, now: number, limit: number): Promise<
     .limit(limit)
     .execute();
 }
+
+/** Schedules the next poll of a message that is still without a final state. */
+export async function schedulePoll(conn: Connection, id: string, at: number, now: number): Promise<void> {
+  await conn.db
+    .updateTable('messages')
+    .set((eb) => ({ next_poll_at: at, polls: eb('polls', '+', 1), updated_at: now }))
+    .where('id', '=', id)
+    .where('state', 'in', ['ACCEPTD', 'UNKNOWN'])
+    .execute();
+}

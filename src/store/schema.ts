@@ -90,10 +90,18 @@ export interface DeliveryReportsTable {
   received_at: number;
 }
 
+/** One row per limiter: the lock that serializes its window decisions. */
 export interface RateLimitsTable {
   key: string;
-  /** The earliest time the next request may start. */
+  /** Unused since 0002 (was the next start slot); kept for the row lock. */
   next_at: number;
+}
+
+/** Start times of recent rate-limited requests (a sliding window shared by all instances). */
+export interface RateEventsTable {
+  key: string;
+  /** Epoch microseconds. */
+  at: number;
 }
 
 export interface LeasesTable {
@@ -107,5 +115,6 @@ export interface Database {
   messages: MessagesTable;
   delivery_reports: DeliveryReportsTable;
   rate_limits: RateLimitsTable;
+  rate_events: RateEventsTable;
   leases: LeasesTable;
 }

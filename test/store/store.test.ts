@@ -4,7 +4,7 @@ import { acquireLease } from '../../src/store/leases.js';
 import { claimDue, finishClaim, getMessage, insertMessage, type NewMessage, releaseStale } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
 import { markPushed, pendingPushes } from '../../src/store/pushes.js';
-import { reserveSlot } from '../../src/store/rateLimit.js';
+import { tryStart } from '../../src/store/rateLimit.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 
 const T0 = 1_800_000_000_000;
@@ -113,13 +113,15 @@ for (const dialect of DIALECTS) {
       expect(await finishClaim(t.conn, message.id, 'w2', { state: 'ACCEPTD', mts_message_id: 'x' }, T0 + 6)).toBe(true);
     });
 
-    it('rate slots are spaced by the interval even when reserved concurrently', async () => {
-      const slots = await Promise.all(Array.from({ length: 20 }, () => reserveSlot(t.conn, 'mts', 100, T0)));
-      const sorted = [...slots].sort((a, b) => a - b);
-      expect(sorted[0]).toBe(T0);
-      for (let i = 1; i < sorted.length; i++) expect((sorted[i] ?? 0) - (sorted[i - 1] ?? 0)).toBe(100);
-      // After a pause the limiter does not hand out a burst of "missed" slots.
-      expect(await reserveSlot(t.conn, 'mts', 100, T0 + 10_000)).toBe(T0 + 10_000);
+    it('the shared window admits `limit` starts per window, then says when to retry', async () => {
+      const decisions = await Promise.all(Array.from({ length: 8 }, () => tryStart(t.conn, 'mts', 5, 1000, T0)));
+      expect(decisions.filter((d) => d.go)).toHaveLength(5);
+      const waits = decisions.filter((d) => !d.go).map((d) => (d as { retryAt: number }).retryAt);
+      expect(waits.every((w) => w > T0 + 1000 && w <= T0 + 1002)).toBe(true);
+      expect((await tryStart(t.conn, 'mts', 5, 1000, T0 + 999)).go).toBe(false);
+      expect((await tryStart(t.conn, 'mts', 5, 1000, T0 + 1001)).go).toBe(true);
+      // Other limiters are independent.
+      expect((await tryStart(t.conn, 'other', 1, 1000, T0)).go).toBe(true);
     });
 
     it('a lease has one holder until it expires', async () => {

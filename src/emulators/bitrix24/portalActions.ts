@@ -28,6 +28,10 @@ export interface SendFromCardOptions {
   withAuth?: boolean;
   /** Default a fresh 32-hex id. */
   messageId?: string;
+  /** POST here instead of the registered HANDLER (tests: a wrong key, another instance). */
+  handlerUrl?: string;
+  /** Send this `auth[application_token]` instead of the portal's (tests: a forged request). */
+  applicationToken?: string;
 }
 
 export interface SendFromCardResult {
@@ -165,8 +169,12 @@ export async function sendFromCard(
     form.document_id = documentId;
     form.document_type = documentTypeOf(documentId);
   }
-  if (opts.withAuth ?? true) form.auth = authFields(core, core.tokens.issue());
-  const { status, body } = await postForm(sender.HANDLER, form);
+  if (opts.withAuth ?? true) {
+    const auth = authFields(core, core.tokens.issue());
+    if (opts.applicationToken !== undefined) auth.application_token = opts.applicationToken;
+    form.auth = auth;
+  }
+  const { status, body } = await postForm(opts.handlerUrl ?? sender.HANDLER, form);
   return { messageId, status, body };
 }
 

@@ -128,6 +128,16 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_rate_window': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('rate_events')
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('rate_events_key_at').on('rate_events').columns(['key', 'at']).execute();
+      },
+    },
   };
 }
 

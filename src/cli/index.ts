@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { emulateCommand } from './emulate.js';
+import { migrateCommand } from './migrate.js';
+import { registerCommand } from './register.js';
+import { sendCommand } from './send.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command()
+  .name('b24-mts-sms')
+  .description('MTS Belarus SMS as an SMS provider inside Bitrix24. Configuration comes from the environment or .env (see README).')
+  .showHelpAfterError();
+
+serveCommand(program);
+migrateCommand(program);
+registerCommand(program);
+sendCommand(program);
+emulateCommand(program);
+
+await program.parseAsync(process.argv);

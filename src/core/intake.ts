@@ -1,0 +1,54 @@
+import { normalizePhone } from '../domain/phone.js';
+import { checkText } from '../domain/segments.js';
+import type { Connection } from '../store/dialects/types.js';
+import { insertMessage, type Message } from '../store/outbox.js';
+
+export interface SmsRequest {
+  portalId: string | null;
+  b24MessageId: string | null;
+  /** crm | bizproc | sender | robot | cli */
+  source: string;
+  kind: 'transactional' | 'marketing';
+  to: string;
+  text: string;
+  alphaName: string;
+  bindings?: unknown[] | null;
+  sendAt?: number;
+  /** A refusal decided by the caller (e.g. no marketing consent); stored as failed. */
+  refuse?: string;
+}
+
+export interface IntakeResult {
+  message: Message;
+  /** False when this Bitrix24 message_id was already stored (a repeated POST). */
+  created: boolean;
+}
+
+/**
+ * Validates and commits one SMS. Refused input (bad number, too long) is stored as `failed`
+ * with the reason — never dropped — so Bitrix24 is told `failed` and the admin can see why.
+ * Returns only after the row is committed: the caller may then acknowledge.
+ */
+export async function intakeSms(conn: Connection, req: SmsRequest, now: number): Promise<IntakeResult> {
+  const phone = normalizePhone(req.to);
+  const text = checkText(req.text);
+  // The SPEC reason code first (`invalid: landline`), then the explanation for a person.
+  const reason = req.refuse ?? (!phone.ok ? `${phone.reason} — ${phone.message}` : !text.ok ? text.reason : undefined);
+  return insertMessage(
+    conn,
+    {
+      portalId: req.portalId,
+      b24MessageId: req.b24MessageId,
+      source: req.source,
+      kind: req.kind,
+      phoneRaw: req.to,
+      phone: phone.ok ? phone.phone : null,
+      text: req.text,
+      alphaName: req.alphaName,
+      bindings: req.bindings ?? null,
+      ...(req.sendAt !== undefined ? { sendAt: req.sendAt } : {}),
+      failReason: reason ?? null,
+    },
+    now,
+  );
+}

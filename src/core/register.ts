@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import { Bitrix24Error } from '../bitrix24/errors.js';
+import type { Bitrix24Api } from '../bitrix24/types.js';
+import type { Clock } from '../clock.js';
+import type { Connection } from '../store/dialects/types.js';
+import { markRegistered, type Portal } from '../store/portals.js';
+
+/** Our provider code in Bitrix24 (SPEC §3). */
+export const SENDER_CODE = 'mts_sms_by';
+
+export interface RegisterDeps {
+  api: Bitrix24Api;
+  conn: Connection;
+  clock: Clock;
+  logger: Logger;
+  publicUrl: string;
+}
+
+export function handlerUrl(publicUrl: string, portal: Pick<Portal, 'handler_key'>): string {
+  return `${publicUrl}/b24/sms/${portal.handler_key}`;
+}
+
+function isB24Error(err: unknown, code: string): boolean {
+  return err instanceof Bitrix24Error && err.b24Error === code;
+}
+
+/**
+ * Registers (or re-registers) our SMS provider in the portal. Idempotent: an existing
+ * provider with our CODE is updated with the current HANDLER URL; when update is refused
+ * the provider is deleted and added again.
+ */
+export async function registerPortal(deps: RegisterDeps, portal: Portal): Promise<{ sender: 'added' | 'updated' | 'replaced' }> {
+  const log = deps.logger.child({ portalId: portal.id, domain: portal.domain });
+  const params = {
+    CODE: SENDER_CODE,
+    TYPE: 'SMS',
+    HANDLER: handlerUrl(deps.publicUrl, portal),
+    NAME: 'MTS Belarus SMS',
+    DESCRIPTION: 'SMS through MTS Communicator (Belarus), with delivery statuses',
+  };
+  let sender: 'added' | 'updated' | 'replaced' = 'added';
+  try {
+    await deps.api.call(portal.id, 'messageservice.sender.add', params);
+  } catch (err) {
+    if (!isB24Error(err, 'ERROR_SENDER_ALREADY_INSTALLED')) throw err;
+    try {
+      await deps.api.call(portal.id, 'messageservice.sender.update', { CODE: SENDER_CODE, HANDLER: params.HANDLER, NAME: params.NAME, DESCRIPTION: params.DESCRIPTION });
+      sender = 'updated';
+    } catch (updateErr) {
+      if (updateErr instanceof Bitrix24Error && updateErr.action !== 'permanent') throw updateErr;
+      log.warn({ err: updateErr }, 'messageservice.sender.update refused; deleting and adding the provider again');
+      await deps.api.call(portal.id, 'messageservice.sender.delete', { CODE: SENDER_CODE });
+      await deps.api.call(portal.id, 'messageservice.sender.add', params);
+      sender = 'replaced';
+    }
+  }
+  await markRegistered(deps.conn, portal.id, deps.clock.now());
+  log.info({ sender }, 'SMS provider registered in Bitrix24');
+  return { sender };
+}

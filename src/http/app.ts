@@ -1,0 +1,49 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import qs from 'qs';
+import { BaseError } from '../errors.js';
+
+export interface AppOptions {
+  /** Largest accepted body in bytes (BODY_LIMIT, default 256 KiB). */
+  bodyLimit: number;
+  logger: FastifyServerOptions['loggerInstance'];
+}
+
+/**
+ * The Fastify instance with what every route shares: form bodies with PHP-style nested keys
+ * (`auth[access_token]`, `bindings[0][OWNER_ID]`), one error handler that hides internals on
+ * 5xx, and JSON 404s. Routes are registered by the caller.
+ */
+export function createHttpApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: opts.bodyLimit,
+    // Per-request info lines would drown the log at intake rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      // Bounded: a hostile body must not build huge arrays or deep objects.
+      done(null, qs.parse(body as string, { depth: 5, arrayLimit: 100, parameterLimit: 2000, allowPrototypes: false }));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+    if (err instanceof BaseError && err.action === 'permanent') {
+      return reply.code(400).send({ error: err.code, message: err.message });
+    }
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) {
+      req.log.error({ err, url: req.url }, 'request failed');
+      return reply.code(status).send({ error: 'internal_error', message: 'Internal error; see the service log.' });
+    }
+    return reply.code(status).send({ error: err.code ?? 'bad_request', message: err.message });
+  });
+
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `${req.method} ${req.url} is not a route of this service` }));
+  return app;
+}

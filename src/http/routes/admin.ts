@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../../clock.js';
+import { maskPhone } from '../../domain/phone.js';
+import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
+import type { Connection } from '../../store/dialects/types.js';
+import { countByState, queueDepth } from '../../store/outbox.js';
+import { listPortals } from '../../store/portals.js';
+
+export interface AdminDeps {
+  conn: Connection;
+  clock: Clock;
+  /** ADMIN_TOKEN; without it the API is closed, except in sandbox mode. */
+  adminToken: string | undefined;
+  sandbox: boolean;
+  sendingStatus: () => { pausedUntil: number | null; pauseReason: string | null; inFlight: number };
+}
+
+function authorized(deps: AdminDeps, req: FastifyRequest): boolean {
+  if (!deps.adminToken) return deps.sandbox;
+  const header = req.headers.authorization ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice(7) : ((req.query as Record<string, string>).token ?? '');
+  return timingSafeTokenEqual(token, deps.adminToken);
+}
+
+function deny(deps: AdminDeps, reply: FastifyReply) {
+  return reply.code(401).send({
+    error: 'unauthorized',
+    message: deps.adminToken ? 'Send Authorization: Bearer <ADMIN_TOKEN>.' : 'Set ADMIN_TOKEN to use the admin API.',
+  });
+}
+
+async function overview(deps: AdminDeps) {
+  const now = deps.clock.now();
+  const portals = await listPortals(deps.conn);
+  return {
+    sandbox: deps.sandbox,
+    database: deps.conn.caps.name,
+    sending: deps.sendingStatus(),
+    queue: await queueDepth(deps.conn, now),
+    messagesByState: await countByState(deps.conn),
+    portals: portals.map((p) => ({ id: p.id, domain: p.domain, status: p.status, registeredAt: p.registered_at })),
+  };
+}
+
+/** `/api/…` (JSON, ADMIN_TOKEN) and `GET /` (a status page). */
+export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  app.get('/api/overview', async (req, reply) => (authorized(deps, req) ? overview(deps) : deny(deps, reply)));
+
+  app.get<{ Querystring: { limit?: string; state?: string } }>('/api/messages', async (req, reply) => {
+    if (!authorized(deps, req)) return deny(deps, reply);
+    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 50) || 50));
+    let q = deps.conn.db
+      .selectFrom('messages')
+      .select(['id', 'portal_id', 'b24_message_id', 'source', 'kind', 'phone', 'phone_raw', 'alpha_name', 'state', 'fail_reason', 'last_error', 'attempts', 'mts_message_id', 'b24_status', 'b24_pushed_status', 'created_at', 'final_at'])
+      .orderBy('created_at', 'desc')
+      .limit(limit);
+    if (req.query.state) q = q.where('state', '=', req.query.state as never);
+    const rows = await q.execute();
+    return rows.map((r) => ({ ...r, phone: r.phone ? maskPhone(r.phone) : null, phone_raw: undefined }));
+  });
+
+  app.get('/', async (req, reply) => {
+    const open = authorized(deps, req);
+    const o = open ? await overview(deps) : null;
+    const banner = deps.sandbox
+      ? '<p class="sandbox">SANDBOX MODE — built-in emulators stand in for MTS and Bitrix24. No real SMS is sent.</p>'
+      : '';
+    const body = o
+      ? `<h2>Messages</h2><table>${Object.entries(o.messagesByState)
+          .map(([s, n]) => `<tr><td>${s}</td><td>${n}</td></tr>`)
+          .join('')}</table>
+<p>Queued: ${o.queue.queued} (due now ${o.queue.due})${o.sending.pausedUntil ? ` — <b>sending paused</b>: ${escapeHtml(o.sending.pauseReason ?? '')}` : ''}</p>
+<h2>Portals</h2><ul>${o.portals.map((p) => `<li>${escapeHtml(p.domain)} — ${p.status}${p.registeredAt ? ', provider registered' : ', <b>not registered</b>'}</li>`).join('') || '<li>none installed yet</li>'}</ul>`
+      : '<p>Add <code>?token=ADMIN_TOKEN</code> to see the status.</p>';
+    reply.type('text/html; charset=utf-8');
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>b24-mts-sms</title>
+<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:50rem}.sandbox{background:#ffe08a;padding:.8rem;font-weight:bold;border:2px solid #c90}td{padding:.2rem 1rem .2rem 0}</style>
+</head><body><h1>MTS Belarus SMS for Bitrix24</h1>${banner}${body}</body></html>`;
+  });
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { coerceError } from '../errors.js';
+import { b24StatusPatch } from '../core/b24Status.js';
+import { applyReport } from '../core/applyReport.js';
+import type { MtsClient } from '../mts/types.js';
+import type { Connection } from '../store/dialects/types.js';
+import { claimDue, finishClaim, type Message, releaseStale } from '../store/outbox.js';
+import type { RateLimiter } from './rateLimiter.js';
+
+export interface SenderOptions {
+  conn: Connection;
+  mts: MtsClient;
+  limiter: RateLimiter;
+  clock: Clock;
+  logger: Logger;
+  /** Builds the MTS callback_url for a message (per-portal DLR key); undefined = no callback. */
+  callbackUrl: (m: Message) => string | undefined;
+  /** Seconds MTS keeps trying (MTS_SMS_TTL); also how long we keep retrying an unreachable MTS. */
+  ttlSec: number;
+  /** Seconds before the first status poll of an accepted message (MTS_POLL_AFTER). */
+  pollAfterSec: number;
+  /** Requests in flight at once (default 16). */
+  concurrency?: number;
+  /** A `sending` claim older than this is considered abandoned (default 120 s). */
+  lockTtlMs?: number;
+  /** Idle wait between empty claims (default 250 ms; `wake()` cuts it short). */
+  idleMs?: number;
+  /** How long a `pause` error (bad credentials, no balance) stops sending (default 60 s). */
+  pauseMs?: number;
+  /** Called on pause errors, e.g. to raise an alert metric. */
+  onPause?: (reason: string, until: number) => void;
+  /** Called after each message leaves `sending` (metrics, CLI waiting). */
+  onOutcome?: (m: Message, outcome: 'accepted' | 'failed' | 'retry') => void;
+}
+
+/** Exponential backoff with jitter after the n-th attempt: ~1 s, 2 s, 4 s … capped at 5 min. */
+function backoffMs(attempts: number): number {
+  const base = Math.min(300_000, 1000 * 2 ** Math.min(Math.max(attempts - 1, 0), 12));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/**
+ * The sender: claim → rate-limit → send → record. Every claimed message is always
+ * released (finishClaim in finally paths), and a message whose previous attempt may have
+ * reached MTS (`unsure`) is looked up by extra_id before it is sent again: exactly once.
+ */
+export function makeSender(opts: SenderOptions) {
+  const workerId = `sender-${randomUUID()}`;
+  const log = opts.logger.child({ worker: 'sender' });
+  const concurrency = opts.concurrency ?? 16;
+  const lockTtlMs = opts.lockTtlMs ?? 120_000;
+  const idleMs = opts.idleMs ?? 250;
+  const pauseMs = opts.pauseMs ?? 60_000;
+  const stopController = new AbortController();
+  // Every in-flight message waits on this signal for its rate slot.
+  setMaxListeners(concurrency + 10, stopController.signal);
+  let idle: AbortController | null = null;
+  let pausedUntil = 0;
+  let pauseReason: string | null = null;
+  let loop: Promise<void> | null = null;
+  const inFlight = new Set<Promise<void>>();
+  let lastSweep = 0;
+
+  async function process(m: Message): Promise<void> {
+    const now = () => opts.clock.now();
+    try {
+      if (m.unsure) {
+        // The last attempt may have reached MTS: ask before sending again.
+        if (!(await opts.limiter.acquire())) return void (await requeue(m, 0, 'shutting down', true));
+        const found = await opts.mts.statusByExtraId(m.id);
+        if (found) {
+          log.info({ messageId: m.id, mtsMessageId: found.messageId }, 'MTS already had this message: recorded, not resent');
+          await applyReport({ conn: opts.conn, clock: opts.clock, logger: log, pollAfterSec: opts.pollAfterSec }, found, 'lookup');
+          opts.onOutcome?.(m, 'accepted');
+          return;
+        }
+      }
+      if (!(await opts.limiter.acquire(stopController.signal))) {
+        await requeue(m, 0, 'shutting down', Boolean(m.unsure));
+        return;
+      }
+      const { messageId } = await opts.mts.send({
+        phone: m.phone as string,
+        extraId: m.id,
+        text: m.text,
+        alphaName: m.alpha_name,
+        ttl: opts.ttlSec,
+        ...(opts.callbackUrl(m) ? { callbackUrl: opts.callbackUrl(m) } : {}),
+      });
+      const t = now();
+      const done = await finishClaim(
+        opts.conn,
+        m.id,
+        workerId,
+        {
+          state: 'ACCEPTD',
+          mts_message_id: messageId,
+          accepted_at: t,
+          unsure: 0,
+          last_error: null,
+          next_poll_at: t + opts.pollAfterSec * 1000,
+          ...b24StatusPatch(m, 'sent', t),
+        },
+        t,
+      );
+      if (!done) log.info({ messageId: m.id }, 'accepted by MTS; a delivery report had already recorded it');
+      opts.onOutcome?.(m, 'accepted');
+    } catch (err) {
+      const e = coerceError(err);
+      const t = now();
+      if (e.action === 'permanent') {
+        log.warn({ messageId: m.id, code: e.code, err: e.message }, 'MTS refused the message');
+        await finishClaim(
+          opts.conn,
+          m.id,
+          workerId,
+          { state: 'failed', fail_reason: e.message, last_error: e.message, final_at: t, unsure: 0, ...b24StatusPatch(m, 'failed', t) },
+          t,
+        );
+        opts.onOutcome?.(m, 'failed');
+        return;
+      }
+      if (t - m.created_at > opts.ttlSec * 1000 && !e.ambiguous && !m.unsure) {
+        const reason = `MTS could not be reached for ${Math.round(opts.ttlSec / 3600)} h (last error: ${e.message})`;
+        await finishClaim(opts.conn, m.id, workerId, { state: 'failed', fail_reason: reason, last_error: e.message, final_at: t, ...b24StatusPatch(m, 'failed', t) }, t);
+        opts.onOutcome?.(m, 'failed');
+        return;
+      }
+      if (e.action === 'pause') {
+        pause(e.message, t + pauseMs);
+        await requeue(m, pauseMs, e.message, e.ambiguous || Boolean(m.unsure));
+        return;
+      }
+      const delay = Math.max(e.retryAfterMs ?? 0, backoffMs(m.attempts));
+      if (e.retryAfterMs) pause(`MTS asked to slow down (${e.code})`, t + e.retryAfterMs);
+      log.warn({ messageId: m.id, code: e.code, err: e.message, retryInMs: delay, ambiguous: e.ambiguous }, 'send failed; will retry');
+      await requeue(m, delay, e.message, e.ambiguous || Boolean(m.unsure));
+      opts.onOutcome?.(m, 'retry');
+    }
+  }
+
+  async function requeue(m: Message, delayMs: number, error: string, unsure: boolean): Promise<void> {
+    const t = opts.clock.now();
+    await finishClaim(opts.conn, m.id, workerId, { state: 'queued', run_at: t + delayMs, last_error: error, unsure: unsure ? 1 : 0 }, t);
+  }
+
+  function pause(reason: string, until: number): void {
+    if (until <= pausedUntil) return;
+    pausedUntil = until;
+    pauseReason = reason;
+    log.error({ until: new Date(until).toISOString(), reason }, 'sending paused');
+    opts.onPause?.(reason, until);
+  }
+
+  async function sweep(): Promise<void> {
+    const t = opts.clock.now();
+    if (t - lastSweep < 10_000) return;
+    lastSweep = t;
+    const n = await releaseStale(opts.conn, t - lockTtlMs, t);
+    if (n) log.warn({ count: n }, 'released abandoned sending claims; they will be checked with MTS before any resend');
+  }
+
+  async function run(): Promise<void> {
+    const signal = stopController.signal;
+    // On SQLite only one instance runs, so every `sending` row is a leftover of a crash.
+    if (!opts.conn.caps.multiInstance) {
+      const t = opts.clock.now();
+      const n = await releaseStale(opts.conn, t + 1, t);
+      if (n) log.warn({ count: n }, 'recovered messages that were being sent when the service stopped');
+    }
+    while (!signal.aborted) {
+      try {
+        await sweep();
+        const t = opts.clock.now();
+        if (pausedUntil > t) {
+          await opts.clock.sleep(Math.min(pausedUntil - t, 1000), signal);
+          continue;
+        }
+        const free = concurrency - inFlight.size;
+        const claimed = free > 0 ? await claimDue(opts.conn, workerId, t, free) : [];
+        if (claimed.length === 0) {
+          if (inFlight.size >= concurrency) await Promise.race(inFlight);
+          else {
+            idle = new AbortController();
+            await opts.clock.sleep(idleMs, idle.signal);
+            idle = null;
+          }
+          continue;
+        }
+        for (const m of claimed) {
+          const p: Promise<void> = process(m)
+            .catch((err) => log.error({ err, messageId: m.id }, 'sender crashed on a message; its claim will be swept'))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
+      } catch (err) {
+        log.error({ err }, 'sender loop error; retrying in 1 s');
+        await opts.clock.sleep(1000, signal);
+      }
+    }
+  }
+
+  return {
+    workerId,
+    start(): void {
+      loop ??= run();
+    },
+    /** Cuts the idle wait short: a message was just queued. */
+    wake(): void {
+      idle?.abort();
+    },
+    /** Stops claiming and waits for in-flight sends to be recorded (graceful shutdown). */
+    async stop(): Promise<void> {
+      stopController.abort();
+      idle?.abort();
+      await loop;
+      await Promise.allSettled([...inFlight]);
+    },
+    status: () => ({ inFlight: inFlight.size, pausedUntil: pausedUntil > opts.clock.now() ? pausedUntil : null, pauseReason }),
+  };
+}
+
+export type Sender = ReturnType<typeof makeSender>;

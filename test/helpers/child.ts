@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { waitFor } from './wait.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Everything the process printed (stdout + stderr), for failure messages. */
+  output(): string;
+  /** SIGKILL: no shutdown hooks, no flush — a crash. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs `b24-mts-sms <args>` from the TypeScript sources in a child process. */
+export function spawnCli(args: string[], env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    output: () => out,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Starts `serve` and waits until /healthz answers. */
+export async function spawnService(env: Record<string, string>, url: string): Promise<ServiceProcess> {
+  const p = spawnCli(['serve'], env);
+  await waitFor(
+    async () => {
+      if (p.child.exitCode !== null) throw new Error(`service exited with ${p.child.exitCode}:\n${p.output()}`);
+      return fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false);
+    },
+    'the service to answer /healthz',
+    20_000,
+    100,
+  );
+  return p;
+}
+
+/** Runs a CLI command to completion. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const p = spawnCli(args, env);
+  const code = await new Promise<number | null>((r) => p.child.once('exit', (c) => r(c)));
+  return { code, output: p.output() };
+}

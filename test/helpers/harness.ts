@@ -1,0 +1,79 @@
+import { loadConfig } from '../../src/config.js';
+import { type Bitrix24Emulator, type Bitrix24EmulatorOptions, startBitrix24Emulator } from '../../src/emulators/bitrix24/index.js';
+import { type MtsEmulator, type MtsEmulatorOptions, startMtsEmulator } from '../../src/emulators/mts/index.js';
+import { silentLogger } from '../../src/log.js';
+import { createService, type Service } from '../../src/service.js';
+import { createTestDb, type DialectName, type TestDb } from './db.js';
+import { freePort } from './wait.js';
+
+export interface Harness {
+  db: TestDb;
+  mts: MtsEmulator;
+  b24: Bitrix24Emulator;
+  service: Service;
+  /** The service's base URL (also its PUBLIC_URL). */
+  url: string;
+  /** Environment that configures a service (e.g. a child process) against these emulators and database. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  dialect: DialectName;
+  env?: Record<string, string>;
+  mts?: MtsEmulatorOptions;
+  b24?: Bitrix24EmulatorOptions;
+  /** Install the emulated portal into the service (default true). */
+  install?: boolean;
+  /** Start the sender and pusher (default true). */
+  workers?: boolean;
+}
+
+/** Emulators + a real service on a fresh database, all over loopback HTTP. */
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const db = await createTestDb(opts.dialect);
+  const mts = await startMtsEmulator({ dlr: { delayMs: 50 }, ...opts.mts });
+  const b24 = await startBitrix24Emulator({ ...opts.b24 });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: url,
+    DATABASE_URL: db.schema ? `${db.url}?schema=${db.schema}` : db.url,
+    MTS_API_URL: mts.url,
+    MTS_CLIENT_ID: mts.clientId,
+    MTS_LOGIN: mts.login,
+    MTS_PASSWORD: mts.password,
+    MTS_SENDER: 'SANDBOX',
+    MTS_SENDER_MARKETING: 'SANDBOXMKT',
+    MTS_RATE_LIMIT: '50',
+    MTS_TIMEOUT: '5',
+    B24_CLIENT_ID: b24.clientId,
+    B24_CLIENT_SECRET: b24.clientSecret,
+    B24_PUSH_DELAY_MS: '100',
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const service = await createService({ config, logger: silentLogger, conn: db.conn });
+  await service.app.listen({ port, host: '127.0.0.1' });
+  if (opts.install !== false) {
+    const status = await b24.install(url);
+    if (status !== 200) throw new Error(`install answered ${status}`);
+  }
+  if (opts.workers !== false) service.startWorkers();
+  return {
+    db,
+    mts,
+    b24,
+    service,
+    url,
+    env,
+    async close() {
+      await service.close();
+      await Promise.allSettled([mts.close(), b24.close()]);
+      await db.cleanup();
+    },
+  };
+}
