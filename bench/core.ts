@@ -86,7 +86,16 @@ async function main() {
     await migrate(conn);
     const portal = await upsertPortal(
       conn,
-      { id: 'bench', domain: 'bench.bitrix24.by', clientEndpoint: 'http://127.0.0.1:1/rest/', serverEndpoint: 'http://127.0.0.1:1/rest/', accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3600_000, applicationToken: null },
+      {
+        id: 'bench',
+        domain: 'bench.bitrix24.by',
+        clientEndpoint: 'http://127.0.0.1:1/rest/',
+        serverEndpoint: 'http://127.0.0.1:1/rest/',
+        accessToken: 'a',
+        refreshToken: 'r',
+        expiresAt: Date.now() + 3600_000,
+        applicationToken: null,
+      },
       Date.now(),
     );
 
@@ -97,12 +106,16 @@ async function main() {
     bare.post('/bare', async (req) => ({ ok: true, n: Object.keys(req.body as object).length }));
     const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 
-    console.log(`durable intake on SQLite (synchronous=FULL), ${CONNECTIONS} connections, ${SECONDS} s each`);
+    console.log(
+      `durable intake on SQLite (synchronous=FULL), ${CONNECTIONS} connections, ${SECONDS} s each`,
+    );
     const rBare = await cannon(`${bareUrl}/bare`);
     const rReal = await cannon(`${real}/b24/sms/${portal.handler_key}`);
     console.log(line('bare Fastify form route', rBare));
     console.log(line('handler (committed)', rReal));
-    console.log(`ratio handler / bare: ${(rReal.requests.average / rBare.requests.average).toFixed(2)} (throughput), p99 ×${(rReal.latency.p99 / Math.max(1, rBare.latency.p99)).toFixed(1)}`);
+    console.log(
+      `ratio handler / bare: ${(rReal.requests.average / rBare.requests.average).toFixed(2)} (throughput), p99 ×${(rReal.latency.p99 / Math.max(1, rBare.latency.p99)).toFixed(1)}`,
+    );
     await bare.close();
     await service.close();
     await conn.db.deleteFrom('messages').execute();
@@ -110,7 +123,19 @@ async function main() {
     // 2. MTS rate: N messages queued, one sender, measured at the MTS emulator.
     const now = Date.now();
     for (let i = 0; i < MESSAGES; i++) {
-      await intakeSms(conn, { portalId: null, b24MessageId: null, source: 'cli', kind: 'transactional', to: '+375291234567', text: `rate ${i}`, alphaName: 'SANDBOX' }, now);
+      await intakeSms(
+        conn,
+        {
+          portalId: null,
+          b24MessageId: null,
+          source: 'cli',
+          kind: 'transactional',
+          to: '+375291234567',
+          text: `rate ${i}`,
+          alphaName: 'SANDBOX',
+        },
+        now,
+      );
     }
     const sender = await createService({ config, logger: silentLogger, conn });
     mts.reset();
@@ -122,7 +147,9 @@ async function main() {
     const achieved = MESSAGES / elapsed;
     const worst = mts.maxRequestsInWindow(1000, (r) => r.kind === 'send');
     console.log(`\nMTS rate over ${MESSAGES} messages, MTS_RATE_LIMIT=${RATE}/s`);
-    console.log(`achieved ${achieved.toFixed(1)}/s = ${(achieved / RATE).toFixed(3)} of configured; worst 1 s window ${worst} requests (limit ${RATE})`);
+    console.log(
+      `achieved ${achieved.toFixed(1)}/s = ${(achieved / RATE).toFixed(3)} of configured; worst 1 s window ${worst} requests (limit ${RATE})`,
+    );
     await conn.close();
   } finally {
     await mts.close();

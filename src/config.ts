@@ -3,14 +3,17 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 
 const GSM7_BASIC =
-  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 
 /** An MTS alpha name: 1–11 GSM-7 characters (SPEC §2). */
 export const alphaName = z
   .string()
   .min(1)
   .max(11, 'an alpha name is at most 11 characters')
-  .refine((s) => [...s].every((c) => GSM7_BASIC.includes(c)), 'an alpha name uses GSM-7 characters only (Latin letters, digits, basic punctuation)');
+  .refine(
+    (s) => [...s].every((c) => GSM7_BASIC.includes(c)),
+    'an alpha name uses GSM-7 characters only (Latin letters, digits, basic punctuation)',
+  );
 
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -19,7 +22,10 @@ const positiveInt = (def: number) => z.coerce.number().int().positive().default(
 const quietHours = z
   .string()
   .default('21:00-09:00')
-  .refine((s) => s === '' || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(s), 'use HH:MM-HH:MM, or empty for none');
+  .refine(
+    (s) => s === '' || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(s),
+    'use HH:MM-HH:MM, or empty for none',
+  );
 
 export const configSchema = z
   .object({
@@ -40,7 +46,10 @@ export const configSchema = z
     B24_BURST: positiveInt(50),
     /** How long a status may wait to share a batch with others before it goes alone (ms). */
     B24_PUSH_DELAY_MS: z.coerce.number().int().min(0).default(2000),
-    MTS_API_URL: z.url().default('https://api.communicator.mts.by').transform((u) => u.replace(/\/+$/, '')),
+    MTS_API_URL: z
+      .url()
+      .default('https://api.communicator.mts.by')
+      .transform((u) => u.replace(/\/+$/, '')),
     MTS_CLIENT_ID: optionalString,
     MTS_LOGIN: optionalString,
     MTS_PASSWORD: optionalString,
@@ -55,23 +64,51 @@ export const configSchema = z
     /** Seconds past MTS_SMS_TTL after which a message with no final state counts as EXPIRED. */
     MTS_EXPIRE_GRACE: positiveInt(3600),
     SENDER_CONCURRENCY: positiveInt(16),
-    CONSENT_FIELD: z.string().regex(/^UF_CRM_[A-Z0-9_]+$/).default('UF_CRM_SMS_CONSENT'),
+    CONSENT_FIELD: z
+      .string()
+      .regex(/^UF_CRM_[A-Z0-9_]+$/)
+      .default('UF_CRM_SMS_CONSENT'),
     MARKETING_QUIET_HOURS: quietHours,
     ADMIN_TOKEN: optionalString,
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     BODY_LIMIT: positiveInt(256 * 1024),
   })
   .superRefine((c, ctx) => {
     const mtsSet = [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
     if (mtsSet) {
-      if (!c.MTS_CLIENT_ID) ctx.addIssue({ code: 'custom', path: ['MTS_CLIENT_ID'], message: 'required when MTS credentials are set' });
-      else if (!/^\d+$/.test(c.MTS_CLIENT_ID)) ctx.addIssue({ code: 'custom', path: ['MTS_CLIENT_ID'], message: 'the numeric client id from MTS paths' });
+      if (!c.MTS_CLIENT_ID)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MTS_CLIENT_ID'],
+          message: 'required when MTS credentials are set',
+        });
+      else if (!/^\d+$/.test(c.MTS_CLIENT_ID))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MTS_CLIENT_ID'],
+          message: 'the numeric client id from MTS paths',
+        });
       if (!c.MTS_API_TOKEN && !(c.MTS_LOGIN && c.MTS_PASSWORD))
-        ctx.addIssue({ code: 'custom', path: ['MTS_LOGIN'], message: 'set MTS_LOGIN and MTS_PASSWORD, or MTS_API_TOKEN' });
-      if (!c.MTS_SENDER) ctx.addIssue({ code: 'custom', path: ['MTS_SENDER'], message: 'required when MTS credentials are set: your registered alpha name' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MTS_LOGIN'],
+          message: 'set MTS_LOGIN and MTS_PASSWORD, or MTS_API_TOKEN',
+        });
+      if (!c.MTS_SENDER)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MTS_SENDER'],
+          message: 'required when MTS credentials are set: your registered alpha name',
+        });
     }
     if (Boolean(c.B24_CLIENT_ID) !== Boolean(c.B24_CLIENT_SECRET))
-      ctx.addIssue({ code: 'custom', path: [c.B24_CLIENT_ID ? 'B24_CLIENT_SECRET' : 'B24_CLIENT_ID'], message: 'set both B24_CLIENT_ID and B24_CLIENT_SECRET' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.B24_CLIENT_ID ? 'B24_CLIENT_SECRET' : 'B24_CLIENT_ID'],
+        message: 'set both B24_CLIENT_ID and B24_CLIENT_SECRET',
+      });
   });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -93,7 +130,10 @@ export class ConfigError extends Error {
 }
 
 /** Reads `.env` (if present) under the real environment; the environment wins. */
-export function readEnv(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env'): Record<string, string | undefined> {
+export function readEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  dotenvPath = '.env',
+): Record<string, string | undefined> {
   const fromFile = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
   return { ...fromFile, ...env };
 }
@@ -102,7 +142,9 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env
 export function loadConfig(env: Record<string, string | undefined> = readEnv()): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
   }
   const c = parsed.data;
   const sandbox = !(c.MTS_CLIENT_ID && c.B24_CLIENT_ID);
@@ -113,5 +155,11 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
   }
   const mtsSender = c.MTS_SENDER ?? 'SANDBOX';
   const PUBLIC_URL = (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
-  return Object.freeze({ ...c, PUBLIC_URL, sandbox, mtsSender, mtsSenderMarketing: c.MTS_SENDER_MARKETING ?? mtsSender });
+  return Object.freeze({
+    ...c,
+    PUBLIC_URL,
+    sandbox,
+    mtsSender,
+    mtsSenderMarketing: c.MTS_SENDER_MARKETING ?? mtsSender,
+  });
 }

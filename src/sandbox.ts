@@ -19,8 +19,15 @@ export const SANDBOX_MEMBER_ID = 'sandbox0000000000000000000000000';
  * on loopback ports of their own. Nothing leaves the machine.
  */
 export async function startSandbox(config: Config, logger: Logger): Promise<Sandbox> {
-  const mts = await startMtsEmulator({ alphaNames: [config.mtsSender, config.mtsSenderMarketing], logger: logger.child({ emulator: 'mts' }, { level: 'warn' }) });
-  const b24 = await startBitrix24Emulator({ memberId: SANDBOX_MEMBER_ID, domain: 'sandbox.bitrix24.by', logger: logger.child({ emulator: 'bitrix24' }, { level: 'warn' }) });
+  const mts = await startMtsEmulator({
+    alphaNames: [config.mtsSender, config.mtsSenderMarketing],
+    logger: logger.child({ emulator: 'mts' }, { level: 'warn' }),
+  });
+  const b24 = await startBitrix24Emulator({
+    memberId: SANDBOX_MEMBER_ID,
+    domain: 'sandbox.bitrix24.by',
+    logger: logger.child({ emulator: 'bitrix24' }, { level: 'warn' }),
+  });
   return {
     mts,
     b24,

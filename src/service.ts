@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createBitrix24Client, type Bitrix24Client } from './bitrix24/client.js';
+import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
@@ -13,7 +13,7 @@ import { dlrRoutes } from './http/routes/dlr.js';
 import { healthRoutes } from './http/routes/health.js';
 import { createMtsClient } from './mts/client.js';
 import type { MtsClient } from './mts/types.js';
-import { connect, type Connection, makeTokenStore, migrate } from './store/index.js';
+import { type Connection, connect, makeTokenStore, migrate } from './store/index.js';
 import { countByState, queueDepth } from './store/outbox.js';
 import { getPortal, listPortals, portalSettings } from './store/portals.js';
 import { makeSharedRateLimiter } from './workers/rateLimiter.js';
@@ -76,12 +76,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
   };
   const mts = opts.mts ?? createMtsClient({ ...mtsEndpoint, timeoutMs: config.MTS_TIMEOUT * 1000 });
-  const b24Creds = opts.endpoints?.b24 ?? { clientId: config.B24_CLIENT_ID ?? '', clientSecret: config.B24_CLIENT_SECRET ?? '' };
+  const b24Creds = opts.endpoints?.b24 ?? {
+    clientId: config.B24_CLIENT_ID ?? '',
+    clientSecret: config.B24_CLIENT_SECRET ?? '',
+  };
 
   const bucketOverrides: Record<string, { rate: number; burst: number }> = {};
   for (const p of await listPortals(conn)) {
     const s = portalSettings(p);
-    if (s.restRate || s.restBurst) bucketOverrides[p.id] = { rate: s.restRate ?? config.B24_RATE, burst: s.restBurst ?? config.B24_BURST };
+    if (s.restRate || s.restBurst)
+      bucketOverrides[p.id] = {
+        rate: s.restRate ?? config.B24_RATE,
+        burst: s.restBurst ?? config.B24_BURST,
+      };
   }
   const b24 = createBitrix24Client({
     ...b24Creds,
@@ -150,11 +157,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   });
 
   const register = async (portalId?: string) => {
-    const portals = portalId ? [await getPortal(conn, portalId)] : (await listPortals(conn)).filter((p) => p.status === 'active');
+    const portals = portalId
+      ? [await getPortal(conn, portalId)]
+      : (await listPortals(conn)).filter((p) => p.status === 'active');
     const out: { portalId: string; domain: string; sender: string }[] = [];
     for (const p of portals) {
       if (!p) throw new Error(`no installed portal with member_id ${portalId}`);
-      const r = await registerPortal({ api: b24, conn, clock, logger, publicUrl: config.PUBLIC_URL }, p);
+      const r = await registerPortal(
+        { api: b24, conn, clock, logger, publicUrl: config.PUBLIC_URL },
+        p,
+      );
       out.push({ portalId: p.id, domain: p.domain, sender: r.sender });
     }
     return out;
@@ -167,7 +179,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     beforeScrape: async () => {
       const depth = await queueDepth(conn, clock.now());
       metrics.queueDepth.set(depth.queued);
-      metrics.oldestQueuedAge.set(depth.oldestQueuedAt ? (clock.now() - depth.oldestQueuedAt) / 1000 : 0);
+      metrics.oldestQueuedAge.set(
+        depth.oldestQueuedAt ? (clock.now() - depth.oldestQueuedAt) / 1000 : 0,
+      );
       const byState = await countByState(conn);
       metrics.messages.reset();
       for (const [state, n] of Object.entries(byState)) metrics.messages.set({ state }, n);
@@ -185,12 +199,21 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       b24.forget(portal.id);
       dlrKeys.set(portal.id, portal.dlr_key);
       if (!dlrKeys.has('')) dlrKeys.set('', portal.dlr_key);
-      return registerPortal({ api: b24, conn, clock, logger, publicUrl: config.PUBLIC_URL }, portal);
+      return registerPortal(
+        { api: b24, conn, clock, logger, publicUrl: config.PUBLIC_URL },
+        portal,
+      );
     },
     onQueued: () => sender.wake(),
     onStatus: () => {},
   });
-  adminRoutes(app, { conn, clock, adminToken: config.ADMIN_TOKEN, sandbox: config.sandbox, sendingStatus: () => sender.status() });
+  adminRoutes(app, {
+    conn,
+    clock,
+    adminToken: config.ADMIN_TOKEN,
+    sandbox: config.sandbox,
+    sendingStatus: () => sender.status(),
+  });
   dlrRoutes(app, { conn, clock, logger, metrics, pollAfterSec: config.MTS_POLL_AFTER });
 
   let workersStarted = false;

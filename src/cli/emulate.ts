@@ -7,15 +7,29 @@ import { fail } from './common.js';
 export function emulateCommand(program: Command): void {
   program
     .command('emulate')
-    .description('Run the MTS Communicator and Bitrix24 emulators for a dry run against a separately started service')
+    .description(
+      'Run the MTS Communicator and Bitrix24 emulators for a dry run against a separately started service',
+    )
     .option('--mts-port <port>', 'MTS emulator port', '4010')
     .option('--b24-port <port>', 'Bitrix24 emulator port', '4020')
     .option('--host <host>', 'listen address', '127.0.0.1')
-    .option('--install <appUrl>', 'install the emulated portal into the service at this URL (e.g. http://localhost:3000)')
+    .option(
+      '--install <appUrl>',
+      'install the emulated portal into the service at this URL (e.g. http://localhost:3000)',
+    )
     .action(async (opts: { mtsPort: string; b24Port: string; host: string; install?: string }) => {
       const logger = createLogger('info');
-      const mts = await startMtsEmulator({ port: Number(opts.mtsPort), host: opts.host, alphaNames: ['SANDBOX', 'SANDBOXMKT'], logger });
-      const b24 = await startBitrix24Emulator({ port: Number(opts.b24Port), host: opts.host, logger });
+      const mts = await startMtsEmulator({
+        port: Number(opts.mtsPort),
+        host: opts.host,
+        alphaNames: ['SANDBOX', 'SANDBOXMKT'],
+        logger,
+      });
+      const b24 = await startBitrix24Emulator({
+        port: Number(opts.b24Port),
+        host: opts.host,
+        logger,
+      });
       process.stdout.write(
         [
           `MTS emulator:      ${mts.url}  (client id ${mts.clientId}, login ${mts.login}/${mts.password}, alpha names SANDBOX, SANDBOXMKT)`,

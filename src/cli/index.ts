@@ -8,7 +8,9 @@ import { serveCommand } from './serve.js';
 
 const program = new Command()
   .name('b24-mts-sms')
-  .description('MTS Belarus SMS as an SMS provider inside Bitrix24. Configuration comes from the environment or .env (see README).')
+  .description(
+    'MTS Belarus SMS as an SMS provider inside Bitrix24. Configuration comes from the environment or .env (see README).',
+  )
   .showHelpAfterError();
 
 serveCommand(program);

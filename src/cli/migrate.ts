@@ -11,7 +11,9 @@ export function migrateCommand(program: Command): void {
       const conn = connect(config.DATABASE_URL);
       try {
         const { applied } = await migrate(conn);
-        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : `up to date (${conn.describe})\n`);
+        process.stdout.write(
+          applied.length ? `applied: ${applied.join(', ')}\n` : `up to date (${conn.describe})\n`,
+        );
       } catch (err) {
         fail((err as Error).message);
       } finally {

@@ -7,7 +7,10 @@ import { getMessage, type Message } from '../store/outbox.js';
 import { configOrExit, fail } from './common.js';
 
 function describe(m: Message): string {
-  const lines = [`message ${m.id}: ${m.state}`, `  to ${m.phone ?? m.phone_raw} from ${m.alpha_name}`];
+  const lines = [
+    `message ${m.id}: ${m.state}`,
+    `  to ${m.phone ?? m.phone_raw} from ${m.alpha_name}`,
+  ];
   if (m.mts_message_id) lines.push(`  MTS message_id ${m.mts_message_id}`);
   if (m.fail_reason) lines.push(`  reason: ${m.fail_reason}`);
   else if (m.last_error) lines.push(`  last error: ${m.last_error} (attempt ${m.attempts})`);
@@ -17,19 +20,32 @@ function describe(m: Message): string {
 export function sendCommand(program: Command): void {
   program
     .command('send')
-    .description('Send one SMS through the same outbox as Bitrix24 messages and print what happened')
+    .description(
+      'Send one SMS through the same outbox as Bitrix24 messages and print what happened',
+    )
     .requiredOption('--to <phone>', 'recipient, any common Belarus format, e.g. "8 029 123-45-67"')
     .requiredOption('--text <text>', 'message text (at most 5 SMS parts)')
     .option('--marketing', 'send as marketing (MTS_SENDER_MARKETING)')
-    .option('--wait <seconds>', 'how long to wait for MTS to accept it (0 = just queue it for the running service)', '30')
+    .option(
+      '--wait <seconds>',
+      'how long to wait for MTS to accept it (0 = just queue it for the running service)',
+      '30',
+    )
     .action(async (opts: { to: string; text: string; marketing?: boolean; wait: string }) => {
       const config = configOrExit();
       const waitSec = Number(opts.wait);
       if (!Number.isFinite(waitSec) || waitSec < 0) fail('--wait takes a number of seconds', 2);
       const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
       const sandbox = config.sandbox && waitSec > 0 ? await startSandbox(config, logger) : null;
-      if (config.sandbox) process.stderr.write('sandbox mode: the built-in MTS emulator stands in; no real SMS is sent\n');
-      const service = await createService({ config, logger, ...(sandbox ? { endpoints: sandbox.endpoints } : {}) });
+      if (config.sandbox)
+        process.stderr.write(
+          'sandbox mode: the built-in MTS emulator stands in; no real SMS is sent\n',
+        );
+      const service = await createService({
+        config,
+        logger,
+        ...(sandbox ? { endpoints: sandbox.endpoints } : {}),
+      });
       let code = 0;
       try {
         const { message } = await intakeSms(

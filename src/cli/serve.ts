@@ -9,8 +9,13 @@ import { configOrExit } from './common.js';
 export function serveCommand(program: Command): void {
   program
     .command('serve')
-    .description('Run the HTTP service and its workers (npm start). Without MTS and Bitrix24 credentials it runs in sandbox mode on built-in emulators.')
-    .option('--no-workers', 'accept and store messages but do not send or push statuses (an intake-only instance)')
+    .description(
+      'Run the HTTP service and its workers (npm start). Without MTS and Bitrix24 credentials it runs in sandbox mode on built-in emulators.',
+    )
+    .option(
+      '--no-workers',
+      'accept and store messages but do not send or push statuses (an intake-only instance)',
+    )
     .action(async (opts: { workers: boolean }) => {
       const config = configOrExit();
       const logger = createLogger(config.LOG_LEVEL);
@@ -21,14 +26,24 @@ export function serveCommand(program: Command): void {
           '*** SANDBOX MODE: no MTS/Bitrix24 credentials configured. Built-in emulators stand in; NO REAL SMS WILL BE SENT. Set MTS_CLIENT_ID, MTS_LOGIN/MTS_PASSWORD, MTS_SENDER, B24_CLIENT_ID, B24_CLIENT_SECRET for production. ***',
         );
       }
-      const service = await createService({ config, logger, ...(sandbox ? { endpoints: sandbox.endpoints } : {}) });
+      const service = await createService({
+        config,
+        logger,
+        ...(sandbox ? { endpoints: sandbox.endpoints } : {}),
+      });
       await service.app.listen({ port: config.PORT, host: config.HOST });
-      logger.info({ url: config.PUBLIC_URL, database: service.conn.describe }, 'b24-mts-sms listening');
+      logger.info(
+        { url: config.PUBLIC_URL, database: service.conn.describe },
+        'b24-mts-sms listening',
+      );
       if (sandbox) {
         // Re-install on every start: the emulator's tokens and ports are new each time.
         const status = await sandbox.b24.install(config.PUBLIC_URL);
         const portals = await listPortals(service.conn);
-        logger.warn({ status, portals: portals.map((p) => p.domain) }, 'sandbox portal installed in the Bitrix24 emulator');
+        logger.warn(
+          { status, portals: portals.map((p) => p.domain) },
+          'sandbox portal installed in the Bitrix24 emulator',
+        );
       }
       if (opts.workers) service.startWorkers();
       closeWithGrace({ delay: 15_000, logger }, async ({ signal, err }) => {

@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { isFinal, mergeState, type MtsState, stateFromReport, toBitrixStatus } from '../domain/status.js';
+import {
+  isFinal,
+  type MtsState,
+  mergeState,
+  stateFromReport,
+  toBitrixStatus,
+} from '../domain/status.js';
 import type { MtsReport } from '../mts/types.js';
 import type { Connection } from '../store/dialects/types.js';
 import { getMessage, type Message, transition } from '../store/outbox.js';
@@ -23,17 +29,33 @@ export type ApplyOutcome = 'changed' | 'unchanged' | 'unknown';
  * Optimistic: the transition applies only if the state is still the one we read, and is
  * retried on a concurrent change.
  */
-export async function applyReport(deps: ApplyReportDeps, report: MtsReport, source: 'dlr' | 'poll' | 'lookup'): Promise<{ outcome: ApplyOutcome; message?: Message }> {
+export async function applyReport(
+  deps: ApplyReportDeps,
+  report: MtsReport,
+  source: 'dlr' | 'poll' | 'lookup',
+): Promise<{ outcome: ApplyOutcome; message?: Message }> {
   const now = deps.clock.now();
   let message = await findMessageForReport(deps.conn, report.extraId, report.messageId);
-  await saveReport(deps.conn, { messageId: message?.id ?? null, mtsMessageId: report.messageId ?? null, source, body: report.raw }, now);
+  await saveReport(
+    deps.conn,
+    {
+      messageId: message?.id ?? null,
+      mtsMessageId: report.messageId ?? null,
+      source,
+      body: report.raw,
+    },
+    now,
+  );
   if (!message) return { outcome: 'unknown' };
 
   for (let attempt = 0; attempt < 5 && message; attempt++) {
     const incoming = stateFromReport(report);
     // A report while we still think the message is queued/sending proves MTS accepted it.
     if (message.state === 'failed') return { outcome: 'unchanged', message };
-    const current = message.state === 'queued' || message.state === 'sending' ? null : (message.state as MtsState);
+    const current =
+      message.state === 'queued' || message.state === 'sending'
+        ? null
+        : (message.state as MtsState);
     const merged = current ? mergeState(current, incoming) : { state: incoming, changed: true };
     const sameRaw =
       String(report.status) === message.mts_status &&
@@ -65,9 +87,16 @@ export async function applyReport(deps: ApplyReportDeps, report: MtsReport, sour
       },
       now,
     );
-    if (ok) return { outcome: merged.changed || !current ? 'changed' : 'unchanged', message: await getMessage(deps.conn, message.id) };
+    if (ok)
+      return {
+        outcome: merged.changed || !current ? 'changed' : 'unchanged',
+        message: await getMessage(deps.conn, message.id),
+      };
     message = await getMessage(deps.conn, message.id);
   }
-  deps.logger.warn({ messageId: message?.id }, 'report could not be applied after 5 concurrent changes');
+  deps.logger.warn(
+    { messageId: message?.id },
+    'report could not be applied after 5 concurrent changes',
+  );
   return { outcome: 'unchanged', ...(message ? { message } : {}) };
 }

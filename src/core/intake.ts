@@ -29,11 +29,17 @@ export interface IntakeResult {
  * with the reason — never dropped — so Bitrix24 is told `failed` and the admin can see why.
  * Returns only after the row is committed: the caller may then acknowledge.
  */
-export async function intakeSms(conn: Connection, req: SmsRequest, now: number): Promise<IntakeResult> {
+export async function intakeSms(
+  conn: Connection,
+  req: SmsRequest,
+  now: number,
+): Promise<IntakeResult> {
   const phone = normalizePhone(req.to);
   const text = checkText(req.text);
   // The SPEC reason code first (`invalid: landline`), then the explanation for a person.
-  const reason = req.refuse ?? (!phone.ok ? `${phone.reason} — ${phone.message}` : !text.ok ? text.reason : undefined);
+  const reason =
+    req.refuse ??
+    (!phone.ok ? `${phone.reason} — ${phone.message}` : !text.ok ? text.reason : undefined);
   return insertMessage(
     conn,
     {

@@ -29,7 +29,10 @@ function isB24Error(err: unknown, code: string): boolean {
  * provider with our CODE is updated with the current HANDLER URL; when update is refused
  * the provider is deleted and added again.
  */
-export async function registerPortal(deps: RegisterDeps, portal: Portal): Promise<{ sender: 'added' | 'updated' | 'replaced' }> {
+export async function registerPortal(
+  deps: RegisterDeps,
+  portal: Portal,
+): Promise<{ sender: 'added' | 'updated' | 'replaced' }> {
   const log = deps.logger.child({ portalId: portal.id, domain: portal.domain });
   const params = {
     CODE: SENDER_CODE,
@@ -44,11 +47,19 @@ export async function registerPortal(deps: RegisterDeps, portal: Portal): Promis
   } catch (err) {
     if (!isB24Error(err, 'ERROR_SENDER_ALREADY_INSTALLED')) throw err;
     try {
-      await deps.api.call(portal.id, 'messageservice.sender.update', { CODE: SENDER_CODE, HANDLER: params.HANDLER, NAME: params.NAME, DESCRIPTION: params.DESCRIPTION });
+      await deps.api.call(portal.id, 'messageservice.sender.update', {
+        CODE: SENDER_CODE,
+        HANDLER: params.HANDLER,
+        NAME: params.NAME,
+        DESCRIPTION: params.DESCRIPTION,
+      });
       sender = 'updated';
     } catch (updateErr) {
       if (updateErr instanceof Bitrix24Error && updateErr.action !== 'permanent') throw updateErr;
-      log.warn({ err: updateErr }, 'messageservice.sender.update refused; deleting and adding the provider again');
+      log.warn(
+        { err: updateErr },
+        'messageservice.sender.update refused; deleting and adding the provider again',
+      );
       await deps.api.call(portal.id, 'messageservice.sender.delete', { CODE: SENDER_CODE });
       await deps.api.call(portal.id, 'messageservice.sender.add', params);
       sender = 'replaced';

@@ -23,27 +23,50 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      // Bounded: a hostile body must not build huge arrays or deep objects.
-      done(null, qs.parse(body as string, { depth: 5, arrayLimit: 100, parameterLimit: 2000, allowPrototypes: false }));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_req, body, done) => {
+      try {
+        // Bounded: a hostile body must not build huge arrays or deep objects.
+        done(
+          null,
+          qs.parse(body as string, {
+            depth: 5,
+            arrayLimit: 100,
+            parameterLimit: 2000,
+            allowPrototypes: false,
+          }),
+        );
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
+  );
 
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
-    if (err instanceof BaseError && err.action === 'permanent') {
-      return reply.code(400).send({ error: err.code, message: err.message });
-    }
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) {
-      req.log.error({ err, url: req.url }, 'request failed');
-      return reply.code(status).send({ error: 'internal_error', message: 'Internal error; see the service log.' });
-    }
-    return reply.code(status).send({ error: err.code ?? 'bad_request', message: err.message });
-  });
+  app.setErrorHandler(
+    (err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+      if (err instanceof BaseError && err.action === 'permanent') {
+        return reply.code(400).send({ error: err.code, message: err.message });
+      }
+      const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+      if (status >= 500) {
+        req.log.error({ err, url: req.url }, 'request failed');
+        return reply
+          .code(status)
+          .send({ error: 'internal_error', message: 'Internal error; see the service log.' });
+      }
+      return reply.code(status).send({ error: err.code ?? 'bad_request', message: err.message });
+    },
+  );
 
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `${req.method} ${req.url} is not a route of this service` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({
+        error: 'not_found',
+        message: `${req.method} ${req.url} is not a route of this service`,
+      }),
+  );
   return app;
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per service instance (several run inside one test process). */
 export function createMetrics() {
@@ -6,17 +6,69 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'b24mts_' });
   const m = {
     registry,
-    intake: new Counter({ name: 'b24mts_intake_total', help: 'Messages received from Bitrix24 or the CLI, by source and outcome', labelNames: ['source', 'outcome'], registers: [registry] }),
-    sends: new Counter({ name: 'b24mts_mts_sends_total', help: 'MTS send attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
-    dlrs: new Counter({ name: 'b24mts_dlr_received_total', help: 'Delivery reports received, by kind (changed, unchanged, unknown_id, invalid)', labelNames: ['kind'], registers: [registry] }),
-    polls: new Counter({ name: 'b24mts_polls_total', help: 'MTS status queries by outcome', labelNames: ['outcome'], registers: [registry] }),
-    pushes: new Counter({ name: 'b24mts_status_pushes_total', help: 'Statuses pushed to Bitrix24, by portal and outcome', labelNames: ['portal', 'outcome'], registers: [registry] }),
-    restRequests: new Counter({ name: 'b24mts_b24_rest_requests_total', help: 'REST requests to Bitrix24 by portal', labelNames: ['portal'], registers: [registry] }),
-    paused: new Gauge({ name: 'b24mts_sending_paused', help: '1 while sending is paused (MTS credentials or balance)', registers: [registry] }),
-    queueDepth: new Gauge({ name: 'b24mts_queue_depth', help: 'Messages queued or being sent', registers: [registry] }),
-    oldestQueuedAge: new Gauge({ name: 'b24mts_queue_oldest_age_seconds', help: 'Age of the oldest queued message', registers: [registry] }),
-    messages: new Gauge({ name: 'b24mts_messages', help: 'Messages by state', labelNames: ['state'], registers: [registry] }),
-    intakeLatency: new Histogram({ name: 'b24mts_intake_seconds', help: 'Handler time from request to committed reply', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
+    intake: new Counter({
+      name: 'b24mts_intake_total',
+      help: 'Messages received from Bitrix24 or the CLI, by source and outcome',
+      labelNames: ['source', 'outcome'],
+      registers: [registry],
+    }),
+    sends: new Counter({
+      name: 'b24mts_mts_sends_total',
+      help: 'MTS send attempts by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    dlrs: new Counter({
+      name: 'b24mts_dlr_received_total',
+      help: 'Delivery reports received, by kind (changed, unchanged, unknown_id, invalid)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    polls: new Counter({
+      name: 'b24mts_polls_total',
+      help: 'MTS status queries by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    pushes: new Counter({
+      name: 'b24mts_status_pushes_total',
+      help: 'Statuses pushed to Bitrix24, by portal and outcome',
+      labelNames: ['portal', 'outcome'],
+      registers: [registry],
+    }),
+    restRequests: new Counter({
+      name: 'b24mts_b24_rest_requests_total',
+      help: 'REST requests to Bitrix24 by portal',
+      labelNames: ['portal'],
+      registers: [registry],
+    }),
+    paused: new Gauge({
+      name: 'b24mts_sending_paused',
+      help: '1 while sending is paused (MTS credentials or balance)',
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'b24mts_queue_depth',
+      help: 'Messages queued or being sent',
+      registers: [registry],
+    }),
+    oldestQueuedAge: new Gauge({
+      name: 'b24mts_queue_oldest_age_seconds',
+      help: 'Age of the oldest queued message',
+      registers: [registry],
+    }),
+    messages: new Gauge({
+      name: 'b24mts_messages',
+      help: 'Messages by state',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
+    intakeLatency: new Histogram({
+      name: 'b24mts_intake_seconds',
+      help: 'Handler time from request to committed reply',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
   };
   return m;
 }

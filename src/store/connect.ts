@@ -6,7 +6,8 @@ export type { Connection };
 
 /** Opens `sqlite:<path>` or `postgres://…` (SPEC §6 DATABASE_URL). */
 export function connect(databaseUrl: string, pgOptions?: PostgresOptions): Connection {
-  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length) || ':memory:');
+  if (databaseUrl.startsWith('sqlite:'))
+    return openSqlite(databaseUrl.slice('sqlite:'.length) || ':memory:');
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     // Our extension: `?schema=name` works in that PostgreSQL schema (created by migrate).
     const u = new URL(databaseUrl);

@@ -4,7 +4,13 @@ import type { Connection } from './dialects/types.js';
  * Takes or renews the named lease for `holder` until `now + ttlMs`. Only one instance holds
  * a lease at a time, so singleton jobs (poller, status pusher) run in exactly one place.
  */
-export async function acquireLease(conn: Connection, name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+export async function acquireLease(
+  conn: Connection,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): Promise<boolean> {
   await conn.db
     .insertInto('leases')
     .values({ name, holder, expires_at: now + ttlMs })
@@ -12,13 +18,23 @@ export async function acquireLease(conn: Connection, name: string, holder: strin
       oc
         .column('name')
         .doUpdateSet({ holder, expires_at: now + ttlMs })
-        .where((eb) => eb.or([eb('leases.expires_at', '<', now), eb('leases.holder', '=', holder)])),
+        .where((eb) =>
+          eb.or([eb('leases.expires_at', '<', now), eb('leases.holder', '=', holder)]),
+        ),
     )
     .execute();
-  const row = await conn.db.selectFrom('leases').select('holder').where('name', '=', name).executeTakeFirst();
+  const row = await conn.db
+    .selectFrom('leases')
+    .select('holder')
+    .where('name', '=', name)
+    .executeTakeFirst();
   return row?.holder === holder;
 }
 
 export async function releaseLease(conn: Connection, name: string, holder: string): Promise<void> {
-  await conn.db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
+  await conn.db
+    .deleteFrom('leases')
+    .where('name', '=', name)
+    .where('holder', '=', holder)
+    .execute();
 }

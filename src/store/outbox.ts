@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
 import type { Connection } from './dialects/types.js';
-import type { MessagesTable, MessageState } from './schema.js';
+import type { MessageState, MessagesTable } from './schema.js';
 
 export type Message = Selectable<MessagesTable>;
 
@@ -26,7 +26,11 @@ export interface NewMessage {
  * Commits one message. Idempotent on (portal, Bitrix24 message_id): the second POST of the
  * same message returns the first row and `created: false`.
  */
-export async function insertMessage(conn: Connection, m: NewMessage, now: number): Promise<{ message: Message; created: boolean }> {
+export async function insertMessage(
+  conn: Connection,
+  m: NewMessage,
+  now: number,
+): Promise<{ message: Message; created: boolean }> {
   const failed = Boolean(m.failReason);
   const id = randomUUID();
   const inserted = await conn.db
@@ -74,7 +78,11 @@ export function getMessage(conn: Connection, id: string): Promise<Message | unde
   return conn.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function getMessageByB24Id(conn: Connection, portalId: string, b24MessageId: string): Promise<Message | undefined> {
+export function getMessageByB24Id(
+  conn: Connection,
+  portalId: string,
+  b24MessageId: string,
+): Promise<Message | undefined> {
   return conn.db
     .selectFrom('messages')
     .selectAll()
@@ -88,7 +96,12 @@ export function getMessageByB24Id(conn: Connection, portalId: string, b24Message
  * On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several instances claim disjoint rows without
  * waiting on each other; SQLite serializes writers, so the plain subquery is already safe.
  */
-export async function claimDue(conn: Connection, workerId: string, now: number, limit: number): Promise<Message[]> {
+export async function claimDue(
+  conn: Connection,
+  workerId: string,
+  now: number,
+  limit: number,
+): Promise<Message[]> {
   return conn.db.transaction().execute(async (trx) => {
     let due = trx
       .selectFrom('messages')
@@ -143,10 +156,21 @@ export async function finishClaim(
  * the crashed or stuck attempt may have reached MTS, so the next attempt looks the
  * message up by extra_id before sending it again.
  */
-export async function releaseStale(conn: Connection, lockedBefore: number, now: number): Promise<number> {
+export async function releaseStale(
+  conn: Connection,
+  lockedBefore: number,
+  now: number,
+): Promise<number> {
   const r = await conn.db
     .updateTable('messages')
-    .set({ state: 'queued', unsure: 1, locked_by: null, locked_at: null, run_at: now, updated_at: now })
+    .set({
+      state: 'queued',
+      unsure: 1,
+      locked_by: null,
+      locked_at: null,
+      run_at: now,
+      updated_at: now,
+    })
     .where('state', '=', 'sending')
     .where('locked_at', '<', lockedBefore)
     .executeTakeFirst();
@@ -171,7 +195,10 @@ export async function transition(
 }
 
 /** Due queued messages and the age of the oldest one (metrics, readiness, poll priority). */
-export async function queueDepth(conn: Connection, now: number): Promise<{ due: number; queued: number; oldestQueuedAt: number | null }> {
+export async function queueDepth(
+  conn: Connection,
+  now: number,
+): Promise<{ due: number; queued: number; oldestQueuedAt: number | null }> {
   const row = await conn.db
     .selectFrom('messages')
     .select((eb) => [
@@ -181,7 +208,11 @@ export async function queueDepth(conn: Connection, now: number): Promise<{ due: 
     ])
     .where('state', 'in', ['queued', 'sending'])
     .executeTakeFirstOrThrow();
-  return { due: Number(row.due ?? 0), queued: Number(row.queued), oldestQueuedAt: row.oldest == null ? null : Number(row.oldest) };
+  return {
+    due: Number(row.due ?? 0),
+    queued: Number(row.queued),
+    oldestQueuedAt: row.oldest == null ? null : Number(row.oldest),
+  };
 }
 
 export async function countByState(conn: Connection): Promise<Record<string, number>> {

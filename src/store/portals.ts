@@ -41,7 +41,11 @@ export function newSecretKey(): string {
  * Stores a portal from ONAPPINSTALL/ONAPPUPDATE. Keeps existing secret keys (so HANDLER URLs
  * already registered stay valid) and the application_token when the event lacks one.
  */
-export async function upsertPortal(conn: Connection, p: InstalledPortal, now: number): Promise<Portal> {
+export async function upsertPortal(
+  conn: Connection,
+  p: InstalledPortal,
+  now: number,
+): Promise<Portal> {
   await conn.db
     .insertInto('portals')
     .values({
@@ -69,7 +73,10 @@ export async function upsertPortal(conn: Connection, p: InstalledPortal, now: nu
         access_token: eb.ref('excluded.access_token'),
         refresh_token: eb.ref('excluded.refresh_token'),
         expires_at: eb.ref('excluded.expires_at'),
-        application_token: eb.fn.coalesce('excluded.application_token', 'portals.application_token'),
+        application_token: eb.fn.coalesce(
+          'excluded.application_token',
+          'portals.application_token',
+        ),
         status: 'active',
         updated_at: now,
       })),
@@ -83,7 +90,12 @@ export function getPortal(conn: Connection, id: string): Promise<Portal | undefi
 }
 
 export function getPortalByHandlerKey(conn: Connection, key: string): Promise<Portal | undefined> {
-  return conn.db.selectFrom('portals').selectAll().where('handler_key', '=', key).where('status', '=', 'active').executeTakeFirst();
+  return conn.db
+    .selectFrom('portals')
+    .selectAll()
+    .where('handler_key', '=', key)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
 }
 
 export function getPortalByDlrKey(conn: Connection, key: string): Promise<Portal | undefined> {
@@ -95,11 +107,19 @@ export function listPortals(conn: Connection): Promise<Portal[]> {
 }
 
 export async function markRegistered(conn: Connection, id: string, now: number): Promise<void> {
-  await conn.db.updateTable('portals').set({ registered_at: now, updated_at: now }).where('id', '=', id).execute();
+  await conn.db
+    .updateTable('portals')
+    .set({ registered_at: now, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function markUninstalled(conn: Connection, id: string, now: number): Promise<void> {
-  await conn.db.updateTable('portals').set({ status: 'uninstalled', updated_at: now }).where('id', '=', id).execute();
+  await conn.db
+    .updateTable('portals')
+    .set({ status: 'uninstalled', updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 export function portalSettings(p: Pick<Portal, 'settings'>): PortalSettings {
@@ -110,11 +130,24 @@ export function portalSettings(p: Pick<Portal, 'settings'>): PortalSettings {
   }
 }
 
-export async function updatePortalSettings(conn: Connection, id: string, patch: PortalSettings, now: number): Promise<PortalSettings> {
+export async function updatePortalSettings(
+  conn: Connection,
+  id: string,
+  patch: PortalSettings,
+  now: number,
+): Promise<PortalSettings> {
   return conn.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('portals').select('settings').where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await trx
+      .selectFrom('portals')
+      .select('settings')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     const next = { ...portalSettings(row), ...patch };
-    await trx.updateTable('portals').set({ settings: JSON.stringify(next), updated_at: now }).where('id', '=', id).execute();
+    await trx
+      .updateTable('portals')
+      .set({ settings: JSON.stringify(next), updated_at: now })
+      .where('id', '=', id)
+      .execute();
     return next;
   });
 }
@@ -132,10 +165,20 @@ export function toConnection(p: Portal): PortalConnection {
 }
 
 /** Both tokens in one UPDATE: a refresh invalidates the old refresh token, so never half-save. */
-export async function saveTokens(conn: Connection, id: string, t: PortalTokens, now: number): Promise<void> {
+export async function saveTokens(
+  conn: Connection,
+  id: string,
+  t: PortalTokens,
+  now: number,
+): Promise<void> {
   await conn.db
     .updateTable('portals')
-    .set({ access_token: t.accessToken, refresh_token: t.refreshToken, expires_at: t.expiresAt, updated_at: now })
+    .set({
+      access_token: t.accessToken,
+      refresh_token: t.refreshToken,
+      expires_at: t.expiresAt,
+      updated_at: now,
+    })
     .where('id', '=', id)
     .execute();
 }

@@ -13,10 +13,24 @@ export interface PendingPush {
 }
 
 /** Statuses waiting to reach Bitrix24, oldest first, grouped by portal by the caller. */
-export async function pendingPushes(conn: Connection, now: number, limit: number): Promise<PendingPush[]> {
+export async function pendingPushes(
+  conn: Connection,
+  now: number,
+  limit: number,
+): Promise<PendingPush[]> {
   const rows = await conn.db
     .selectFrom('messages')
-    .select(['id', 'portal_id', 'b24_message_id', 'b24_status', 'state', 'fail_reason', 'bindings', 'push_attempts', 'push_run_at'])
+    .select([
+      'id',
+      'portal_id',
+      'b24_message_id',
+      'b24_status',
+      'state',
+      'fail_reason',
+      'bindings',
+      'push_attempts',
+      'push_run_at',
+    ])
     .where('push_pending', '=', 1)
     .where('push_run_at', '<=', now)
     .where('portal_id', 'is not', null)
@@ -28,10 +42,15 @@ export async function pendingPushes(conn: Connection, now: number, limit: number
 }
 
 /** Counts and oldest pending push, to decide whether a partial batch is worth a request. */
-export async function pushBacklog(conn: Connection): Promise<{ pending: number; oldest: number | null }> {
+export async function pushBacklog(
+  conn: Connection,
+): Promise<{ pending: number; oldest: number | null }> {
   const row = await conn.db
     .selectFrom('messages')
-    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min<number>('push_run_at').as('oldest')])
+    .select((eb) => [
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.min<number>('push_run_at').as('oldest'),
+    ])
     .where('push_pending', '=', 1)
     .executeTakeFirstOrThrow();
   return { pending: Number(row.n), oldest: row.oldest == null ? null : Number(row.oldest) };
@@ -41,24 +60,55 @@ export async function pushBacklog(conn: Connection): Promise<{ pending: number; 
  * Marks a status as delivered to Bitrix24 — only if it is still the status we pushed: a
  * newer state that arrived meanwhile stays pending and goes in the next batch.
  */
-export async function markPushed(conn: Connection, id: string, status: string, now: number): Promise<void> {
+export async function markPushed(
+  conn: Connection,
+  id: string,
+  status: string,
+  now: number,
+): Promise<void> {
   await conn.db
     .updateTable('messages')
-    .set({ push_pending: 0, b24_pushed_status: status, push_error: null, push_attempts: 0, updated_at: now })
+    .set({
+      push_pending: 0,
+      b24_pushed_status: status,
+      push_error: null,
+      push_attempts: 0,
+      updated_at: now,
+    })
     .where('id', '=', id)
     .where('b24_status', '=', status)
     .execute();
 }
 
-export async function retryPush(conn: Connection, id: string, runAt: number, error: string, now: number): Promise<void> {
+export async function retryPush(
+  conn: Connection,
+  id: string,
+  runAt: number,
+  error: string,
+  now: number,
+): Promise<void> {
   await conn.db
     .updateTable('messages')
-    .set((eb) => ({ push_attempts: eb('push_attempts', '+', 1), push_run_at: runAt, push_error: error, updated_at: now }))
+    .set((eb) => ({
+      push_attempts: eb('push_attempts', '+', 1),
+      push_run_at: runAt,
+      push_error: error,
+      updated_at: now,
+    }))
     .where('id', '=', id)
     .execute();
 }
 
 /** Gives up on one push (e.g. Bitrix24 no longer knows the message); the error is kept. */
-export async function dropPush(conn: Connection, id: string, error: string, now: number): Promise<void> {
-  await conn.db.updateTable('messages').set({ push_pending: 0, push_error: error, updated_at: now }).where('id', '=', id).execute();
+export async function dropPush(
+  conn: Connection,
+  id: string,
+  error: string,
+  now: number,
+): Promise<void> {
+  await conn.db
+    .updateTable('messages')
+    .set({ push_pending: 0, push_error: error, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }

@@ -11,17 +11,41 @@ export type WindowDecision = { go: true } | { go: false; retryAt: number };
  * after it. The UPDATE on the limiter's row takes a write lock (row lock on PostgreSQL,
  * the writer lock on SQLite), so concurrent decisions are serialized.
  */
-export async function tryStart(conn: Connection, key: string, limit: number, windowMs: number, now: number): Promise<WindowDecision> {
-  const nowUs = Math.floor(now * 1000);
+export async function tryStart(
+  conn: Connection,
+  key: string,
+  limit: number,
+  windowMs: number,
+  now: () => number,
+): Promise<WindowDecision> {
   const windowUs = Math.ceil(windowMs * 1000);
   return conn.db.transaction().execute(async (trx) => {
-    const locked = await trx.updateTable('rate_limits').set({ next_at: sql`next_at` }).where('key', '=', key).executeTakeFirst();
+    const locked = await trx
+      .updateTable('rate_limits')
+      .set({ next_at: sql`next_at` })
+      .where('key', '=', key)
+      .executeTakeFirst();
     if (Number(locked.numUpdatedRows) === 0) {
-      await trx.insertInto('rate_limits').values({ key, next_at: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
-      await trx.updateTable('rate_limits').set({ next_at: sql`next_at` }).where('key', '=', key).execute();
+      await trx
+        .insertInto('rate_limits')
+        .values({ key, next_at: 0 })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+      await trx
+        .updateTable('rate_limits')
+        .set({ next_at: sql`next_at` })
+        .where('key', '=', key)
+        .execute();
     }
+    // Read the time only once the lock is held: waiting for the lock is not starting, and a
+    // time read before the wait would let the window admit requests too early.
+    const nowUs = Math.floor(now() * 1000);
     // Housekeeping inside the lock keeps the table at about `limit` rows per key.
-    await trx.deleteFrom('rate_events').where('key', '=', key).where('at', '<=', nowUs - windowUs).execute();
+    await trx
+      .deleteFrom('rate_events')
+      .where('key', '=', key)
+      .where('at', '<=', nowUs - windowUs)
+      .execute();
     const recent = await trx
       .selectFrom('rate_events')
       .select('at')

@@ -2,13 +2,25 @@ import type { Connection } from './dialects/types.js';
 import type { Message } from './outbox.js';
 
 /** Finds the message a report is about: by our extra_id first, then by MTS message_id. */
-export async function findMessageForReport(conn: Connection, extraId?: string, mtsMessageId?: string): Promise<Message | undefined> {
+export async function findMessageForReport(
+  conn: Connection,
+  extraId?: string,
+  mtsMessageId?: string,
+): Promise<Message | undefined> {
   if (extraId) {
-    const m = await conn.db.selectFrom('messages').selectAll().where('id', '=', extraId).executeTakeFirst();
+    const m = await conn.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', extraId)
+      .executeTakeFirst();
     if (m) return m;
   }
   if (mtsMessageId) {
-    return conn.db.selectFrom('messages').selectAll().where('mts_message_id', '=', mtsMessageId).executeTakeFirst();
+    return conn.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('mts_message_id', '=', mtsMessageId)
+      .executeTakeFirst();
   }
   return undefined;
 }
@@ -16,17 +28,33 @@ export async function findMessageForReport(conn: Connection, extraId?: string, m
 /** Keeps every report as received (audit trail, support questions). */
 export async function saveReport(
   conn: Connection,
-  r: { messageId: string | null; mtsMessageId: string | null; source: 'dlr' | 'poll' | 'lookup'; body: unknown },
+  r: {
+    messageId: string | null;
+    mtsMessageId: string | null;
+    source: 'dlr' | 'poll' | 'lookup';
+    body: unknown;
+  },
   now: number,
 ): Promise<void> {
   await conn.db
     .insertInto('delivery_reports')
-    .values({ message_id: r.messageId, mts_message_id: r.mtsMessageId, source: r.source, body: JSON.stringify(r.body), received_at: now })
+    .values({
+      message_id: r.messageId,
+      mts_message_id: r.mtsMessageId,
+      source: r.source,
+      body: JSON.stringify(r.body),
+      received_at: now,
+    })
     .execute();
 }
 
 export function reportsFor(conn: Connection, messageId: string) {
-  return conn.db.selectFrom('delivery_reports').selectAll().where('message_id', '=', messageId).orderBy('id').execute();
+  return conn.db
+    .selectFrom('delivery_reports')
+    .selectAll()
+    .where('message_id', '=', messageId)
+    .orderBy('id')
+    .execute();
 }
 
 /** Accepted messages with no final state whose next poll is due. */
@@ -42,7 +70,12 @@ export function duePolls(conn: Connection, now: number, limit: number): Promise<
 }
 
 /** Schedules the next poll of a message that is still without a final state. */
-export async function schedulePoll(conn: Connection, id: string, at: number, now: number): Promise<void> {
+export async function schedulePoll(
+  conn: Connection,
+  id: string,
+  at: number,
+  now: number,
+): Promise<void> {
   await conn.db
     .updateTable('messages')
     .set((eb) => ({ next_poll_at: at, polls: eb('polls', '+', 1), updated_at: now }))

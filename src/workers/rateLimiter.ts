@@ -24,7 +24,12 @@ export const JITTER_HEADROOM_MS = 50;
  * times kept in the database (see store/rateLimit.ts). A fractional rate (e.g. 0.5/s) becomes
  * one request per 1/rate seconds.
  */
-export function makeSharedRateLimiter(opts: { conn: Connection; key: string; rate: number; clock: Clock }): RateLimiter {
+export function makeSharedRateLimiter(opts: {
+  conn: Connection;
+  key: string;
+  rate: number;
+  clock: Clock;
+}): RateLimiter {
   const limit = Math.max(1, Math.floor(opts.rate));
   const windowMs = (1000 * limit) / opts.rate + JITTER_HEADROOM_MS;
   return {
@@ -32,10 +37,13 @@ export function makeSharedRateLimiter(opts: { conn: Connection; key: string; rat
     windowMs,
     async acquire(signal) {
       while (!signal?.aborted) {
-        const d = await tryStart(opts.conn, opts.key, limit, windowMs, opts.clock.now());
+        const d = await tryStart(opts.conn, opts.key, limit, windowMs, () => opts.clock.now());
         if (d.go) return true;
         // Spread the waiters a little so they do not all hit the lock at the same instant.
-        await opts.clock.sleep(Math.max(1, d.retryAt - opts.clock.now()) + Math.random() * 5, signal);
+        await opts.clock.sleep(
+          Math.max(1, d.retryAt - opts.clock.now()) + Math.random() * 5,
+          signal,
+        );
       }
       return false;
     },

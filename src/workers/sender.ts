@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { coerceError } from '../errors.js';
-import { b24StatusPatch } from '../core/b24Status.js';
 import { applyReport } from '../core/applyReport.js';
+import { b24StatusPatch } from '../core/b24Status.js';
+import { coerceError } from '../errors.js';
 import type { MtsClient } from '../mts/types.js';
 import type { Connection } from '../store/dialects/types.js';
 import { claimDue, finishClaim, type Message, releaseStale } from '../store/outbox.js';
@@ -69,11 +69,19 @@ export function makeSender(opts: SenderOptions) {
     try {
       if (m.unsure) {
         // The last attempt may have reached MTS: ask before sending again.
-        if (!(await opts.limiter.acquire())) return void (await requeue(m, 0, 'shutting down', true));
+        if (!(await opts.limiter.acquire()))
+          return void (await requeue(m, 0, 'shutting down', true));
         const found = await opts.mts.statusByExtraId(m.id);
         if (found) {
-          log.info({ messageId: m.id, mtsMessageId: found.messageId }, 'MTS already had this message: recorded, not resent');
-          await applyReport({ conn: opts.conn, clock: opts.clock, logger: log, pollAfterSec: opts.pollAfterSec }, found, 'lookup');
+          log.info(
+            { messageId: m.id, mtsMessageId: found.messageId },
+            'MTS already had this message: recorded, not resent',
+          );
+          await applyReport(
+            { conn: opts.conn, clock: opts.clock, logger: log, pollAfterSec: opts.pollAfterSec },
+            found,
+            'lookup',
+          );
           opts.onOutcome?.(m, 'accepted');
           return;
         }
@@ -106,7 +114,8 @@ export function makeSender(opts: SenderOptions) {
         },
         t,
       );
-      if (!done) log.info({ messageId: m.id }, 'accepted by MTS; a delivery report had already recorded it');
+      if (!done)
+        log.info({ messageId: m.id }, 'accepted by MTS; a delivery report had already recorded it');
       opts.onOutcome?.(m, 'accepted');
     } catch (err) {
       const e = coerceError(err);
@@ -117,7 +126,14 @@ export function makeSender(opts: SenderOptions) {
           opts.conn,
           m.id,
           workerId,
-          { state: 'failed', fail_reason: e.message, last_error: e.message, final_at: t, unsure: 0, ...b24StatusPatch(m, 'failed', t) },
+          {
+            state: 'failed',
+            fail_reason: e.message,
+            last_error: e.message,
+            final_at: t,
+            unsure: 0,
+            ...b24StatusPatch(m, 'failed', t),
+          },
           t,
         );
         opts.onOutcome?.(m, 'failed');
@@ -125,7 +141,19 @@ export function makeSender(opts: SenderOptions) {
       }
       if (t - m.created_at > opts.ttlSec * 1000 && !e.ambiguous && !m.unsure) {
         const reason = `MTS could not be reached for ${Math.round(opts.ttlSec / 3600)} h (last error: ${e.message})`;
-        await finishClaim(opts.conn, m.id, workerId, { state: 'failed', fail_reason: reason, last_error: e.message, final_at: t, ...b24StatusPatch(m, 'failed', t) }, t);
+        await finishClaim(
+          opts.conn,
+          m.id,
+          workerId,
+          {
+            state: 'failed',
+            fail_reason: reason,
+            last_error: e.message,
+            final_at: t,
+            ...b24StatusPatch(m, 'failed', t),
+          },
+          t,
+        );
         opts.onOutcome?.(m, 'failed');
         return;
       }
@@ -136,15 +164,29 @@ export function makeSender(opts: SenderOptions) {
       }
       const delay = Math.max(e.retryAfterMs ?? 0, backoffMs(m.attempts));
       if (e.retryAfterMs) pause(`MTS asked to slow down (${e.code})`, t + e.retryAfterMs);
-      log.warn({ messageId: m.id, code: e.code, err: e.message, retryInMs: delay, ambiguous: e.ambiguous }, 'send failed; will retry');
+      log.warn(
+        { messageId: m.id, code: e.code, err: e.message, retryInMs: delay, ambiguous: e.ambiguous },
+        'send failed; will retry',
+      );
       await requeue(m, delay, e.message, e.ambiguous || Boolean(m.unsure));
       opts.onOutcome?.(m, 'retry');
     }
   }
 
-  async function requeue(m: Message, delayMs: number, error: string, unsure: boolean): Promise<void> {
+  async function requeue(
+    m: Message,
+    delayMs: number,
+    error: string,
+    unsure: boolean,
+  ): Promise<void> {
     const t = opts.clock.now();
-    await finishClaim(opts.conn, m.id, workerId, { state: 'queued', run_at: t + delayMs, last_error: error, unsure: unsure ? 1 : 0 }, t);
+    await finishClaim(
+      opts.conn,
+      m.id,
+      workerId,
+      { state: 'queued', run_at: t + delayMs, last_error: error, unsure: unsure ? 1 : 0 },
+      t,
+    );
   }
 
   function pause(reason: string, until: number): void {
@@ -160,7 +202,11 @@ export function makeSender(opts: SenderOptions) {
     if (t - lastSweep < 10_000) return;
     lastSweep = t;
     const n = await releaseStale(opts.conn, t - lockTtlMs, t);
-    if (n) log.warn({ count: n }, 'released abandoned sending claims; they will be checked with MTS before any resend');
+    if (n)
+      log.warn(
+        { count: n },
+        'released abandoned sending claims; they will be checked with MTS before any resend',
+      );
   }
 
   async function run(): Promise<void> {
@@ -169,7 +215,8 @@ export function makeSender(opts: SenderOptions) {
     if (!opts.conn.caps.multiInstance) {
       const t = opts.clock.now();
       const n = await releaseStale(opts.conn, t + 1, t);
-      if (n) log.warn({ count: n }, 'recovered messages that were being sent when the service stopped');
+      if (n)
+        log.warn({ count: n }, 'recovered messages that were being sent when the service stopped');
     }
     while (!signal.aborted) {
       try {
@@ -192,7 +239,12 @@ export function makeSender(opts: SenderOptions) {
         }
         for (const m of claimed) {
           const p: Promise<void> = process(m)
-            .catch((err) => log.error({ err, messageId: m.id }, 'sender crashed on a message; its claim will be swept'))
+            .catch((err) =>
+              log.error(
+                { err, messageId: m.id },
+                'sender crashed on a message; its claim will be swept',
+              ),
+            )
             .finally(() => inFlight.delete(p));
           inFlight.add(p);
         }
@@ -219,7 +271,11 @@ export function makeSender(opts: SenderOptions) {
       await loop;
       await Promise.allSettled([...inFlight]);
     },
-    status: () => ({ inFlight: inFlight.size, pausedUntil: pausedUntil > opts.clock.now() ? pausedUntil : null, pauseReason }),
+    status: () => ({
+      inFlight: inFlight.size,
+      pausedUntil: pausedUntil > opts.clock.now() ? pausedUntil : null,
+      pauseReason,
+    }),
   };
 }
 

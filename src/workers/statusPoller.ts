@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { applyReport } from '../core/applyReport.js';
 import type { Clock } from '../clock.js';
+import { applyReport } from '../core/applyReport.js';
 import { coerceError } from '../errors.js';
 import type { MtsClient, MtsReport } from '../mts/types.js';
 import type { Connection } from '../store/dialects/types.js';
@@ -45,7 +45,10 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
       messageId: mtsMessageId ?? '',
       extraId: id,
       status: 'EXPIRED',
-      raw: { synthetic: true, reason: `no final state ${opts.ttlSec + opts.graceSec} s after acceptance (MTS_SMS_TTL + MTS_EXPIRE_GRACE)` },
+      raw: {
+        synthetic: true,
+        reason: `no final state ${opts.ttlSec + opts.graceSec} s after acceptance (MTS_SMS_TTL + MTS_EXPIRE_GRACE)`,
+      },
     };
     await applyReport(deps, report, 'poll');
     opts.onPoll?.('expired');
@@ -59,7 +62,10 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
     for (const m of due) {
       if (stop.signal.aborted) break;
       if (m.accepted_at !== null && now - m.accepted_at > (opts.ttlSec + opts.graceSec) * 1000) {
-        log.info({ messageId: m.id }, 'no final state after the SMS validity period: marking EXPIRED');
+        log.info(
+          { messageId: m.id },
+          'no final state after the SMS validity period: marking EXPIRED',
+        );
         await expire(m.id, m.mts_message_id);
         continue;
       }
@@ -72,7 +78,10 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
         const report = await opts.mts.statusByMessageId(m.mts_message_id);
         const t = opts.clock.now();
         if (!report) {
-          log.warn({ messageId: m.id, mtsMessageId: m.mts_message_id }, 'MTS does not know this message_id (404)');
+          log.warn(
+            { messageId: m.id, mtsMessageId: m.mts_message_id },
+            'MTS does not know this message_id (404)',
+          );
           opts.onPoll?.('not_found');
         } else {
           const { outcome } = await applyReport(deps, report, 'poll');
@@ -93,7 +102,8 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
   async function run(): Promise<void> {
     while (!stop.signal.aborted) {
       try {
-        if (await acquireLease(opts.conn, 'status-poller', opts.holder, 30_000, opts.clock.now())) await tick();
+        if (await acquireLease(opts.conn, 'status-poller', opts.holder, 30_000, opts.clock.now()))
+          await tick();
       } catch (err) {
         log.error({ err }, 'status poller error; retrying');
       }

@@ -1,10 +1,16 @@
 import type { Logger } from 'pino';
-import type { Bitrix24Api, BatchCommand } from '../bitrix24/types.js';
+import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Connection } from '../store/dialects/types.js';
 import { acquireLease } from '../store/leases.js';
-import { dropPush, markPushed, type PendingPush, pendingPushes, retryPush } from '../store/pushes.js';
+import {
+  dropPush,
+  markPushed,
+  type PendingPush,
+  pendingPushes,
+  retryPush,
+} from '../store/pushes.js';
 
 /** Bitrix24 accepts at most 50 commands in one `batch`. */
 export const BATCH_SIZE = 50;
@@ -67,8 +73,12 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     } catch (err) {
       const e = coerceError(err);
       opts.onBatch?.(portalId, Object.keys(commands).length, false);
-      log.warn({ portalId, count: items.length, code: e.code, err: e.message }, 'status push failed; will retry');
-      for (const p of items) await retryPush(opts.conn, p.id, now + pushBackoffMs(p.push_attempts), e.message, now);
+      log.warn(
+        { portalId, count: items.length, code: e.code, err: e.message },
+        'status push failed; will retry',
+      );
+      for (const p of items)
+        await retryPush(opts.conn, p.id, now + pushBackoffMs(p.push_attempts), e.message, now);
       return;
     }
     for (const p of items) {
@@ -76,11 +86,19 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
       if (r?.ok) {
         await markPushed(opts.conn, p.id, p.b24_status, now);
       } else if (r && /MESSAGE_NOT_FOUND/i.test(r.error)) {
-        log.warn({ portalId, messageId: p.id, b24MessageId: p.b24_message_id }, 'Bitrix24 no longer knows this message; status dropped');
+        log.warn(
+          { portalId, messageId: p.id, b24MessageId: p.b24_message_id },
+          'Bitrix24 no longer knows this message; status dropped',
+        );
         await dropPush(opts.conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
       } else {
-        const error = r ? `${r.error}: ${r.description ?? ''}` : 'no result for this command in the batch answer';
-        log.warn({ portalId, messageId: p.id, error }, 'Bitrix24 refused a status update; will retry');
+        const error = r
+          ? `${r.error}: ${r.description ?? ''}`
+          : 'no result for this command in the batch answer';
+        log.warn(
+          { portalId, messageId: p.id, error },
+          'Bitrix24 refused a status update; will retry',
+        );
         await retryPush(opts.conn, p.id, now + pushBackoffMs(p.push_attempts), error, now);
       }
     }
@@ -115,7 +133,8 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     const signal = stop.signal;
     while (!signal.aborted) {
       try {
-        if (await acquireLease(opts.conn, 'status-pusher', opts.holder, 30_000, opts.clock.now())) await tick();
+        if (await acquireLease(opts.conn, 'status-pusher', opts.holder, 30_000, opts.clock.now()))
+          await tick();
       } catch (err) {
         log.error({ err }, 'status pusher error; retrying');
       }

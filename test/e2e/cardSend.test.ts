@@ -7,11 +7,17 @@ import { waitFor } from '../helpers/wait.js';
 
 async function post(url: string, body: string, type = 'application/x-www-form-urlencoded') {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
-  return { status: res.status, json: (await res.json().catch(() => null)) as Record<string, unknown> | null };
+  return {
+    status: res.status,
+    json: (await res.json().catch(() => null)) as Record<string, unknown> | null,
+  };
 }
 
 async function messageCount(h: Harness): Promise<number> {
-  const row = await h.db.conn.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await h.db.conn.db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -34,27 +40,56 @@ for (const dialect of DIALECTS) {
       // ONAPPUPDATE wipes providers: installing again re-registers, idempotently.
       expect(await h.b24.install(h.url, 'ONAPPUPDATE')).toBe(200);
       expect(h.b24.senders.filter((s) => s.CODE === 'mts_sms_by')).toHaveLength(1);
-      expect(await h.service.register()).toEqual([{ portalId: portal?.id, domain: h.b24.domain, sender: 'updated' }]);
+      expect(await h.service.register()).toEqual([
+        { portalId: portal?.id, domain: h.b24.domain, sender: 'updated' },
+      ]);
     });
 
     it('a card send reaches MTS with the normalized number, alpha name and our extra_id, and the status comes back', async () => {
-      const sent = await h.b24.sendFromCard({ to: '8 029 123-45-67', text: 'Your order is ready', bindings: [{ OWNER_TYPE_ID: 3, OWNER_ID: 7 }] });
+      const sent = await h.b24.sendFromCard({
+        to: '8 029 123-45-67',
+        text: 'Your order is ready',
+        bindings: [{ OWNER_TYPE_ID: 3, OWNER_ID: 7 }],
+      });
       expect(sent.status).toBe(200);
       // Committed before the reply.
       const portalId = (await listPortals(h.db.conn))[0]?.id as string;
       const stored = await getMessageByB24Id(h.db.conn, portalId, sent.messageId);
-      expect(stored).toMatchObject({ phone: '+375291234567', source: 'crm', kind: 'transactional' });
-      const atMts = await waitFor(() => h.mts.sent.find((s) => s.extraId === stored?.id), 'the MTS submit');
-      expect(atMts).toMatchObject({ phone: '375291234567', alphaName: 'SANDBOX', text: 'Your order is ready' });
+      expect(stored).toMatchObject({
+        phone: '+375291234567',
+        source: 'crm',
+        kind: 'transactional',
+      });
+      const atMts = await waitFor(
+        () => h.mts.sent.find((s) => s.extraId === stored?.id),
+        'the MTS submit',
+      );
+      expect(atMts).toMatchObject({
+        phone: '375291234567',
+        alphaName: 'SANDBOX',
+        text: 'Your order is ready',
+      });
       expect(atMts.callbackUrl).toMatch(new RegExp(`^${h.url}/mts/dlr/`));
-      await waitFor(() => h.b24.latestStatus(sent.messageId) === 'delivered', 'delivered status in Bitrix24');
+      await waitFor(
+        () => h.b24.latestStatus(sent.messageId) === 'delivered',
+        'delivered status in Bitrix24',
+      );
       const final = await getMessage(h.db.conn, stored?.id as string);
-      expect(final).toMatchObject({ state: 'DELIVRD', mts_message_id: atMts.messageId, push_pending: 0, b24_pushed_status: 'delivered' });
+      expect(final).toMatchObject({
+        state: 'DELIVRD',
+        mts_message_id: atMts.messageId,
+        push_pending: 0,
+        b24_pushed_status: 'delivered',
+      });
     });
 
     it('the same Bitrix24 message_id twice is one message, sent once', async () => {
       const first = await h.b24.sendFromCard({ to: '+375291234567', text: 'once' });
-      const again = await h.b24.sendFromCard({ to: '+375291234567', text: 'once', messageId: first.messageId });
+      const again = await h.b24.sendFromCard({
+        to: '+375291234567',
+        text: 'once',
+        messageId: first.messageId,
+      });
       expect(again.status).toBe(200);
       expect(await messageCount(h)).toBe(1);
       await waitFor(() => h.b24.latestStatus(first.messageId) === 'delivered', 'delivered');
@@ -68,7 +103,10 @@ for (const dialect of DIALECTS) {
     ])('%s is stored failed (%s), Bitrix24 is told failed, nothing is sent', async (to, reason) => {
       const sent = await h.b24.sendFromCard({ to, text: 'x' });
       expect(sent.status).toBe(200);
-      await waitFor(() => h.b24.latestStatus(sent.messageId) === 'failed', 'failed status in Bitrix24');
+      await waitFor(
+        () => h.b24.latestStatus(sent.messageId) === 'failed',
+        'failed status in Bitrix24',
+      );
       const portalId = (await listPortals(h.db.conn))[0]?.id as string;
       const m = await getMessageByB24Id(h.db.conn, portalId, sent.messageId);
       expect(m?.state).toBe('failed');
@@ -80,7 +118,9 @@ for (const dialect of DIALECTS) {
       const sent = await h.b24.sendFromCard({ to: '+375291234567', text: 'Ж'.repeat(400) });
       await waitFor(() => h.b24.latestStatus(sent.messageId) === 'failed', 'failed status');
       const portalId = (await listPortals(h.db.conn))[0]?.id as string;
-      expect((await getMessageByB24Id(h.db.conn, portalId, sent.messageId))?.fail_reason).toMatch(/5 parts/);
+      expect((await getMessageByB24Id(h.db.conn, portalId, sent.messageId))?.fail_reason).toMatch(
+        /5 parts/,
+      );
       expect(h.mts.sent).toHaveLength(0);
     });
 
@@ -88,7 +128,11 @@ for (const dialect of DIALECTS) {
       const wrongKey = handler.replace(/[^/]+$/, 'A'.repeat(43));
       const r1 = await h.b24.sendFromCard({ to: '+375291234567', text: 'x', handlerUrl: wrongKey });
       expect(r1.status).toBe(401);
-      const r2 = await h.b24.sendFromCard({ to: '+375291234567', text: 'x', applicationToken: 'forged' });
+      const r2 = await h.b24.sendFromCard({
+        to: '+375291234567',
+        text: 'x',
+        applicationToken: 'forged',
+      });
       expect(r2.status).toBe(403);
       expect(await messageCount(h)).toBe(0);
     });
@@ -106,7 +150,11 @@ for (const dialect of DIALECTS) {
       h.mts.failNext(2, 500);
       h.mts.failNext(1, 429);
       const sent = await h.b24.sendFromCard({ to: '+375291234567', text: 'retry me' });
-      await waitFor(() => h.b24.latestStatus(sent.messageId) === 'delivered', 'delivered after retries', 20_000);
+      await waitFor(
+        () => h.b24.latestStatus(sent.messageId) === 'delivered',
+        'delivered after retries',
+        20_000,
+      );
       const portalId = (await listPortals(h.db.conn))[0]?.id as string;
       const m = await getMessageByB24Id(h.db.conn, portalId, sent.messageId);
       expect(h.mts.countByExtraId(m?.id as string)).toBe(1);
@@ -121,7 +169,11 @@ for (const dialect of DIALECTS) {
       await new Promise((r) => setTimeout(r, 500));
       expect(h.b24.latestStatus(sent.messageId)).toBeUndefined();
       h.b24.setOutage(false);
-      await waitFor(() => h.b24.latestStatus(sent.messageId) === 'delivered', 'delivered after the outage', 25_000);
+      await waitFor(
+        () => h.b24.latestStatus(sent.messageId) === 'delivered',
+        'delivered after the outage',
+        25_000,
+      );
     });
   });
 }

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBitrix24Emulator, type Bitrix24Emulator } from '../../src/emulators/bitrix24/index.js';
+import {
+  type Bitrix24Emulator,
+  startBitrix24Emulator,
+} from '../../src/emulators/bitrix24/index.js';
 import { type MtsEmulator, startMtsEmulator } from '../../src/emulators/mts/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
 import { type ServiceProcess, spawnService } from '../helpers/child.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
 import { freePort, waitFor } from '../helpers/wait.js';
 
 /**
@@ -64,7 +67,13 @@ describe('kill -9 during sending (SQLite)', () => {
         while (next < ids.length) {
           const id = ids[next++] as string;
           for (;;) {
-            const r = await b24.sendFromCard({ to: `+37529${String(1000000 + ids.indexOf(id)).slice(-7)}`, text: `crash test ${id}`, messageId: id }).catch(() => null);
+            const r = await b24
+              .sendFromCard({
+                to: `+37529${String(1000000 + ids.indexOf(id)).slice(-7)}`,
+                text: `crash test ${id}`,
+                messageId: id,
+              })
+              .catch(() => null);
             if (r?.status === 200) {
               acked.add(id);
               break;
@@ -85,10 +94,18 @@ describe('kill -9 during sending (SQLite)', () => {
     await sending;
     expect(acked.size).toBe(TOTAL);
 
-    await waitFor(() => new Set(mts.sent.map((s) => s.extraId)).size >= TOTAL, `all ${TOTAL} messages at MTS`, 60_000, 100);
+    await waitFor(
+      () => new Set(mts.sent.map((s) => s.extraId)).size >= TOTAL,
+      `all ${TOTAL} messages at MTS`,
+      60_000,
+      100,
+    );
     // Settle: nothing more may arrive.
     await new Promise((r) => setTimeout(r, 1000));
-    const rows = await db.conn.db.selectFrom('messages').select(['id', 'b24_message_id', 'state']).execute();
+    const rows = await db.conn.db
+      .selectFrom('messages')
+      .select(['id', 'b24_message_id', 'state'])
+      .execute();
     expect(rows).toHaveLength(TOTAL);
     expect(new Set(rows.map((r) => r.b24_message_id))).toEqual(new Set(ids));
     const counts = rows.map((r) => mts.countByExtraId(r.id));
@@ -97,6 +114,11 @@ describe('kill -9 during sending (SQLite)', () => {
     // The kills did catch sends in flight: their outcome was looked up by extra_id, not resent.
     expect(mts.requests.filter((r) => r.url.includes('/dr/external/')).length).toBeGreaterThan(0);
     // And every status reaches Bitrix24.
-    await waitFor(() => ids.every((id) => b24.latestStatus(id) === 'delivered'), 'all statuses delivered', 30_000, 200);
+    await waitFor(
+      () => ids.every((id) => b24.latestStatus(id) === 'delivered'),
+      'all statuses delivered',
+      30_000,
+      200,
+    );
   }, 120_000);
 });

@@ -40,12 +40,18 @@ export function spawnCli(args: string[], env: Record<string, string>): ServicePr
 }
 
 /** Starts `serve` and waits until /healthz answers. */
-export async function spawnService(env: Record<string, string>, url: string): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string>,
+  url: string,
+): Promise<ServiceProcess> {
   const p = spawnCli(['serve'], env);
   await waitFor(
     async () => {
-      if (p.child.exitCode !== null) throw new Error(`service exited with ${p.child.exitCode}:\n${p.output()}`);
-      return fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false);
+      if (p.child.exitCode !== null)
+        throw new Error(`service exited with ${p.child.exitCode}:\n${p.output()}`);
+      return fetch(`${url}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false);
     },
     'the service to answer /healthz',
     20_000,
@@ -55,7 +61,10 @@ export async function spawnService(env: Record<string, string>, url: string): Pr
 }
 
 /** Runs a CLI command to completion. */
-export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const p = spawnCli(args, env);
   const code = await new Promise<number | null>((r) => p.child.once('exit', (c) => r(c)));
   return { code, output: p.output() };

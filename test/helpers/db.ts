@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { connect, type Connection, migrate } from '../../src/store/index.js';
+import { type Connection, connect, migrate } from '../../src/store/index.js';
 
 /** The PostgreSQL server tests use (SPEC: 127.0.0.1:5432, trust auth, database `test`). */
-export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_PG_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function probePostgres(): Promise<boolean> {
   const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 2000 });
@@ -26,7 +27,9 @@ if (!pgAvailable) {
   if (process.env.REQUIRE_PG === '1') {
     throw new Error(`REQUIRE_PG=1 but PostgreSQL does not answer at ${TEST_PG_URL}`);
   }
-  console.warn(`\n*** PostgreSQL not reachable at ${TEST_PG_URL}: the PostgreSQL variants of the suite are SKIPPED (set REQUIRE_PG=1 to fail instead) ***\n`);
+  console.warn(
+    `\n*** PostgreSQL not reachable at ${TEST_PG_URL}: the PostgreSQL variants of the suite are SKIPPED (set REQUIRE_PG=1 to fail instead) ***\n`,
+  );
 }
 
 export type DialectName = 'sqlite' | 'postgres';

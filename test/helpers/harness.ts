@@ -1,6 +1,14 @@
 import { loadConfig } from '../../src/config.js';
-import { type Bitrix24Emulator, type Bitrix24EmulatorOptions, startBitrix24Emulator } from '../../src/emulators/bitrix24/index.js';
-import { type MtsEmulator, type MtsEmulatorOptions, startMtsEmulator } from '../../src/emulators/mts/index.js';
+import {
+  type Bitrix24Emulator,
+  type Bitrix24EmulatorOptions,
+  startBitrix24Emulator,
+} from '../../src/emulators/bitrix24/index.js';
+import {
+  type MtsEmulator,
+  type MtsEmulatorOptions,
+  startMtsEmulator,
+} from '../../src/emulators/mts/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createService, type Service } from '../../src/service.js';
 import { createTestDb, type DialectName, type TestDb } from './db.js';

@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/index.js';
 import { acquireLease } from '../../src/store/leases.js';
-import { claimDue, finishClaim, getMessage, insertMessage, type NewMessage, releaseStale } from '../../src/store/outbox.js';
+import {
+  claimDue,
+  finishClaim,
+  getMessage,
+  insertMessage,
+  type NewMessage,
+  releaseStale,
+} from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
 import { markPushed, pendingPushes } from '../../src/store/pushes.js';
 import { tryStart } from '../../src/store/rateLimit.js';
@@ -50,18 +57,36 @@ for (const dialect of DIALECTS) {
     });
 
     it('re-install keeps the handler key and application token, updates tokens', async () => {
-      const before = await upsertPortal(t.conn, {
-        id: 'member1', domain: 'a.bitrix24.by', clientEndpoint: 'https://a.bitrix24.by/rest/',
-        serverEndpoint: 'https://oauth.bitrix.info/rest/', accessToken: 'at2', refreshToken: 'rt2',
-        expiresAt: T0, applicationToken: null,
-      }, T0 + 1);
+      const before = await upsertPortal(
+        t.conn,
+        {
+          id: 'member1',
+          domain: 'a.bitrix24.by',
+          clientEndpoint: 'https://a.bitrix24.by/rest/',
+          serverEndpoint: 'https://oauth.bitrix.info/rest/',
+          accessToken: 'at2',
+          refreshToken: 'rt2',
+          expiresAt: T0,
+          applicationToken: null,
+        },
+        T0 + 1,
+      );
       expect(before.access_token).toBe('at2');
       expect(before.application_token).toBe('apptoken');
       expect(before.handler_key).toHaveLength(43);
       expect((await getPortalByHandlerKey(t.conn, before.handler_key))?.id).toBe('member1');
-      await saveTokens(t.conn, 'member1', { accessToken: 'at3', refreshToken: 'rt3', expiresAt: T0 + 5 }, T0 + 2);
+      await saveTokens(
+        t.conn,
+        'member1',
+        { accessToken: 'at3', refreshToken: 'rt3', expiresAt: T0 + 5 },
+        T0 + 2,
+      );
       const after = await getPortalByHandlerKey(t.conn, before.handler_key);
-      expect([after?.access_token, after?.refresh_token, after?.expires_at]).toEqual(['at3', 'rt3', T0 + 5]);
+      expect([after?.access_token, after?.refresh_token, after?.expires_at]).toEqual([
+        'at3',
+        'rt3',
+        T0 + 5,
+      ]);
     });
 
     it('the same Bitrix24 message_id twice is one message', async () => {
@@ -75,8 +100,17 @@ for (const dialect of DIALECTS) {
     });
 
     it('a refused message is stored failed with its reason and a pending push', async () => {
-      const { message } = await insertMessage(t.conn, msg({ phone: null, failReason: 'invalid: landline' }), T0);
-      expect(message).toMatchObject({ state: 'failed', fail_reason: 'invalid: landline', b24_status: 'failed', push_pending: 1 });
+      const { message } = await insertMessage(
+        t.conn,
+        msg({ phone: null, failReason: 'invalid: landline' }),
+        T0,
+      );
+      expect(message).toMatchObject({
+        state: 'failed',
+        fail_reason: 'invalid: landline',
+        b24_status: 'failed',
+        push_pending: 1,
+      });
       expect(await claimDue(t.conn, 'w', T0 + 1000, 10)).toEqual([]);
       const pushes = await pendingPushes(t.conn, T0, 10);
       expect(pushes.map((p) => p.id)).toEqual([message.id]);
@@ -95,7 +129,9 @@ for (const dialect of DIALECTS) {
 
     it('concurrent claimers never get the same message', async () => {
       for (let i = 0; i < 60; i++) await insertMessage(t.conn, msg(), T0);
-      const results = await Promise.all([0, 1, 2, 3].map((w) => claimDue(t.conn, `w${w}`, T0 + 1, 20)));
+      const results = await Promise.all(
+        [0, 1, 2, 3].map((w) => claimDue(t.conn, `w${w}`, T0 + 1, 20)),
+      );
       const ids = results.flat().map((m) => m.id);
       expect(ids.length).toBe(60);
       expect(new Set(ids).size).toBe(60);
@@ -110,18 +146,28 @@ for (const dialect of DIALECTS) {
       expect(back).toMatchObject({ state: 'queued', unsure: 1, locked_by: null });
       const [again] = await claimDue(t.conn, 'w2', T0 + 5, 1);
       expect(again?.attempts).toBe(2);
-      expect(await finishClaim(t.conn, message.id, 'w2', { state: 'ACCEPTD', mts_message_id: 'x' }, T0 + 6)).toBe(true);
+      expect(
+        await finishClaim(
+          t.conn,
+          message.id,
+          'w2',
+          { state: 'ACCEPTD', mts_message_id: 'x' },
+          T0 + 6,
+        ),
+      ).toBe(true);
     });
 
     it('the shared window admits `limit` starts per window, then says when to retry', async () => {
-      const decisions = await Promise.all(Array.from({ length: 8 }, () => tryStart(t.conn, 'mts', 5, 1000, T0)));
+      const decisions = await Promise.all(
+        Array.from({ length: 8 }, () => tryStart(t.conn, 'mts', 5, 1000, () => T0)),
+      );
       expect(decisions.filter((d) => d.go)).toHaveLength(5);
       const waits = decisions.filter((d) => !d.go).map((d) => (d as { retryAt: number }).retryAt);
       expect(waits.every((w) => w > T0 + 1000 && w <= T0 + 1002)).toBe(true);
-      expect((await tryStart(t.conn, 'mts', 5, 1000, T0 + 999)).go).toBe(false);
-      expect((await tryStart(t.conn, 'mts', 5, 1000, T0 + 1001)).go).toBe(true);
+      expect((await tryStart(t.conn, 'mts', 5, 1000, () => T0 + 999)).go).toBe(false);
+      expect((await tryStart(t.conn, 'mts', 5, 1000, () => T0 + 1001)).go).toBe(true);
       // Other limiters are independent.
-      expect((await tryStart(t.conn, 'other', 1, 1000, T0)).go).toBe(true);
+      expect((await tryStart(t.conn, 'other', 1, 1000, () => T0)).go).toBe(true);
     });
 
     it('a lease has one holder until it expires', async () => {
@@ -134,11 +180,18 @@ for (const dialect of DIALECTS) {
 
     it('markPushed leaves a newer status pending', async () => {
       const { message } = await insertMessage(t.conn, msg({ phone: null, failReason: 'x' }), T0);
-      await t.conn.db.updateTable('messages').set({ b24_status: 'undelivered' }).where('id', '=', message.id).execute();
+      await t.conn.db
+        .updateTable('messages')
+        .set({ b24_status: 'undelivered' })
+        .where('id', '=', message.id)
+        .execute();
       await markPushed(t.conn, message.id, 'failed', T0 + 1);
       expect((await getMessage(t.conn, message.id))?.push_pending).toBe(1);
       await markPushed(t.conn, message.id, 'undelivered', T0 + 2);
-      expect((await getMessage(t.conn, message.id))).toMatchObject({ push_pending: 0, b24_pushed_status: 'undelivered' });
+      expect(await getMessage(t.conn, message.id)).toMatchObject({
+        push_pending: 0,
+        b24_pushed_status: 'undelivered',
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import { maskPhone } from '../../domain/phone.js';
-import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Connection } from '../../store/dialects/types.js';
 import { countByState, queueDepth } from '../../store/outbox.js';
 import { listPortals } from '../../store/portals.js';
@@ -18,14 +18,18 @@ export interface AdminDeps {
 function authorized(deps: AdminDeps, req: FastifyRequest): boolean {
   if (!deps.adminToken) return deps.sandbox;
   const header = req.headers.authorization ?? '';
-  const token = header.startsWith('Bearer ') ? header.slice(7) : ((req.query as Record<string, string>).token ?? '');
+  const token = header.startsWith('Bearer ')
+    ? header.slice(7)
+    : ((req.query as Record<string, string>).token ?? '');
   return timingSafeTokenEqual(token, deps.adminToken);
 }
 
 function deny(deps: AdminDeps, reply: FastifyReply) {
   return reply.code(401).send({
     error: 'unauthorized',
-    message: deps.adminToken ? 'Send Authorization: Bearer <ADMIN_TOKEN>.' : 'Set ADMIN_TOKEN to use the admin API.',
+    message: deps.adminToken
+      ? 'Send Authorization: Bearer <ADMIN_TOKEN>.'
+      : 'Set ADMIN_TOKEN to use the admin API.',
   });
 }
 
@@ -38,26 +42,58 @@ async function overview(deps: AdminDeps) {
     sending: deps.sendingStatus(),
     queue: await queueDepth(deps.conn, now),
     messagesByState: await countByState(deps.conn),
-    portals: portals.map((p) => ({ id: p.id, domain: p.domain, status: p.status, registeredAt: p.registered_at })),
+    portals: portals.map((p) => ({
+      id: p.id,
+      domain: p.domain,
+      status: p.status,
+      registeredAt: p.registered_at,
+    })),
   };
 }
 
 /** `/api/…` (JSON, ADMIN_TOKEN) and `GET /` (a status page). */
 export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  app.get('/api/overview', async (req, reply) => (authorized(deps, req) ? overview(deps) : deny(deps, reply)));
+  app.get('/api/overview', async (req, reply) =>
+    authorized(deps, req) ? overview(deps) : deny(deps, reply),
+  );
 
-  app.get<{ Querystring: { limit?: string; state?: string } }>('/api/messages', async (req, reply) => {
-    if (!authorized(deps, req)) return deny(deps, reply);
-    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 50) || 50));
-    let q = deps.conn.db
-      .selectFrom('messages')
-      .select(['id', 'portal_id', 'b24_message_id', 'source', 'kind', 'phone', 'phone_raw', 'alpha_name', 'state', 'fail_reason', 'last_error', 'attempts', 'mts_message_id', 'b24_status', 'b24_pushed_status', 'created_at', 'final_at'])
-      .orderBy('created_at', 'desc')
-      .limit(limit);
-    if (req.query.state) q = q.where('state', '=', req.query.state as never);
-    const rows = await q.execute();
-    return rows.map((r) => ({ ...r, phone: r.phone ? maskPhone(r.phone) : null, phone_raw: undefined }));
-  });
+  app.get<{ Querystring: { limit?: string; state?: string } }>(
+    '/api/messages',
+    async (req, reply) => {
+      if (!authorized(deps, req)) return deny(deps, reply);
+      const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 50) || 50));
+      let q = deps.conn.db
+        .selectFrom('messages')
+        .select([
+          'id',
+          'portal_id',
+          'b24_message_id',
+          'source',
+          'kind',
+          'phone',
+          'phone_raw',
+          'alpha_name',
+          'state',
+          'fail_reason',
+          'last_error',
+          'attempts',
+          'mts_message_id',
+          'b24_status',
+          'b24_pushed_status',
+          'created_at',
+          'final_at',
+        ])
+        .orderBy('created_at', 'desc')
+        .limit(limit);
+      if (req.query.state) q = q.where('state', '=', req.query.state as never);
+      const rows = await q.execute();
+      return rows.map((r) => ({
+        ...r,
+        phone: r.phone ? maskPhone(r.phone) : null,
+        phone_raw: undefined,
+      }));
+    },
+  );
 
   app.get('/', async (req, reply) => {
     const open = authorized(deps, req);

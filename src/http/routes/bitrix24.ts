@@ -1,11 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { parseInstallEvent, parseSmsHandlerRequest, type SmsHandlerRequest, timingSafeTokenEqual } from '../../bitrix24/inbound.js';
+import {
+  parseInstallEvent,
+  parseSmsHandlerRequest,
+  type SmsHandlerRequest,
+  timingSafeTokenEqual,
+} from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import { intakeSms } from '../../core/intake.js';
 import { SENDER_CODE } from '../../core/register.js';
 import type { Connection } from '../../store/dialects/types.js';
-import { getPortal, getPortalByHandlerKey, markUninstalled, type Portal, portalSettings, upsertPortal } from '../../store/portals.js';
+import {
+  getPortal,
+  getPortalByHandlerKey,
+  markUninstalled,
+  type Portal,
+  portalSettings,
+  upsertPortal,
+} from '../../store/portals.js';
 import type { Metrics } from '../metrics.js';
 
 export interface Bitrix24RouteDeps {
@@ -36,16 +48,25 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
     const existing = await getPortal(deps.conn, ev.memberId);
     // After the first install, events must carry the application_token we stored.
     if (existing?.application_token && ev.event !== 'ONAPPINSTALL') {
-      if (!ev.applicationToken || !timingSafeTokenEqual(ev.applicationToken, existing.application_token)) {
-        req.log.warn({ memberId: ev.memberId, event: ev.event }, 'app event with a wrong application_token refused');
-        return reply.code(403).send({ error: 'forbidden', message: 'application_token does not match this portal' });
+      if (
+        !ev.applicationToken ||
+        !timingSafeTokenEqual(ev.applicationToken, existing.application_token)
+      ) {
+        req.log.warn(
+          { memberId: ev.memberId, event: ev.event },
+          'app event with a wrong application_token refused',
+        );
+        return reply
+          .code(403)
+          .send({ error: 'forbidden', message: 'application_token does not match this portal' });
       }
     }
     if (ev.event === 'ONAPPUNINSTALL') {
       if (existing) await markUninstalled(deps.conn, existing.id, now);
       return { ok: true };
     }
-    if (!ev.tokens) return badRequest(reply, `${ev.event} without auth[access_token] / auth[refresh_token]`);
+    if (!ev.tokens)
+      return badRequest(reply, `${ev.event} without auth[access_token] / auth[refresh_token]`);
     const portal = await upsertPortal(
       deps.conn,
       {
@@ -64,8 +85,16 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
       await deps.register(portal);
     } catch (err) {
       // The portal is stored: `b24-mts-sms register` (or the next ONAPPUPDATE) finishes the job.
-      req.log.error({ err, portalId: portal.id }, 'portal stored but registration in Bitrix24 failed; run `b24-mts-sms register`');
-      return reply.code(502).send({ error: 'registration_failed', message: `Installed, but registering the SMS provider failed: ${(err as Error).message}. Run \`npx b24-mts-sms register\`.` });
+      req.log.error(
+        { err, portalId: portal.id },
+        'portal stored but registration in Bitrix24 failed; run `b24-mts-sms register`',
+      );
+      return reply
+        .code(502)
+        .send({
+          error: 'registration_failed',
+          message: `Installed, but registering the SMS provider failed: ${(err as Error).message}. Run \`npx b24-mts-sms register\`.`,
+        });
     }
     return { ok: true, portal: portal.domain };
   };
@@ -85,21 +114,37 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
       sms = parseSmsHandlerRequest(req.body);
     } catch (err) {
       deps.metrics.intake.inc({ source: 'handler', outcome: 'invalid' });
-      req.log.warn({ portalId: portal.id, err: (err as Error).message }, 'malformed SMS handler request');
+      req.log.warn(
+        { portalId: portal.id, err: (err as Error).message },
+        'malformed SMS handler request',
+      );
       return badRequest(reply, (err as Error).message);
     }
     if (sms.auth?.applicationToken !== undefined) {
-      if (!portal.application_token || !timingSafeTokenEqual(sms.auth.applicationToken, portal.application_token)) {
+      if (
+        !portal.application_token ||
+        !timingSafeTokenEqual(sms.auth.applicationToken, portal.application_token)
+      ) {
         deps.metrics.intake.inc({ source: 'handler', outcome: 'forbidden' });
-        req.log.warn({ portalId: portal.id }, 'SMS handler request with a wrong application_token refused');
-        return reply.code(403).send({ error: 'forbidden', message: 'application_token does not match this portal' });
+        req.log.warn(
+          { portalId: portal.id },
+          'SMS handler request with a wrong application_token refused',
+        );
+        return reply
+          .code(403)
+          .send({ error: 'forbidden', message: 'application_token does not match this portal' });
       }
     }
     if (sms.auth?.memberId && sms.auth.memberId !== portal.id) {
-      return reply.code(403).send({ error: 'forbidden', message: 'member_id does not match this handler key' });
+      return reply
+        .code(403)
+        .send({ error: 'forbidden', message: 'member_id does not match this handler key' });
     }
     if (sms.code && sms.code !== SENDER_CODE) {
-      return badRequest(reply, `unknown provider code "${sms.code}"; this handler serves "${SENDER_CODE}"`);
+      return badRequest(
+        reply,
+        `unknown provider code "${sms.code}"; this handler serves "${SENDER_CODE}"`,
+      );
     }
     const settings = portalSettings(portal);
     const marketing = sms.moduleId === 'sender';
@@ -112,18 +157,34 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         kind: marketing ? 'marketing' : 'transactional',
         to: sms.messageTo,
         text: sms.messageBody,
-        alphaName: marketing ? (settings.senderMarketing ?? deps.senders.marketing) : (settings.sender ?? deps.senders.transactional),
+        alphaName: marketing
+          ? (settings.senderMarketing ?? deps.senders.marketing)
+          : (settings.sender ?? deps.senders.transactional),
         bindings: sms.bindings.map((b) => ({ OWNER_TYPE_ID: b.ownerTypeId, OWNER_ID: b.ownerId })),
       },
       deps.clock.now(),
     );
     end();
-    deps.metrics.intake.inc({ source: sms.moduleId ?? 'unknown', outcome: created ? message.state : 'duplicate' });
+    deps.metrics.intake.inc({
+      source: sms.moduleId ?? 'unknown',
+      outcome: created ? message.state : 'duplicate',
+    });
     if (created && message.state === 'queued') deps.onQueued();
     if (created && message.state === 'failed') {
-      req.log.info({ portalId: portal.id, messageId: message.id, reason: message.fail_reason }, 'SMS refused');
+      req.log.info(
+        { portalId: portal.id, messageId: message.id, reason: message.fail_reason },
+        'SMS refused',
+      );
       deps.onStatus();
     }
-    return reply.code(200).send({ ok: true, id: message.id, state: message.state, duplicate: !created, ...(message.fail_reason ? { reason: message.fail_reason } : {}) });
+    return reply
+      .code(200)
+      .send({
+        ok: true,
+        id: message.id,
+        state: message.state,
+        duplicate: !created,
+        ...(message.fail_reason ? { reason: message.fail_reason } : {}),
+      });
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { applyReport, type ApplyReportDeps } from '../../core/applyReport.js';
+import { type ApplyReportDeps, applyReport } from '../../core/applyReport.js';
 import { parseDeliveryReports } from '../../mts/report.js';
 import { getPortalByDlrKey } from '../../store/portals.js';
 import type { Metrics } from '../metrics.js';
@@ -18,22 +18,37 @@ export interface DlrRouteDeps extends ApplyReportDeps {
 export function dlrRoutes(app: FastifyInstance, deps: DlrRouteDeps): void {
   app.post<{ Params: { key: string } }>('/mts/dlr/:key', async (req, reply) => {
     const portal = await getPortalByDlrKey(deps.conn, req.params.key);
-    if (!portal) return reply.code(404).send({ error: 'unknown_key', message: 'No portal has this callback key.' });
+    if (!portal)
+      return reply
+        .code(404)
+        .send({ error: 'unknown_key', message: 'No portal has this callback key.' });
     if (req.body == null || typeof req.body !== 'object') {
       deps.metrics.dlrs.inc({ kind: 'invalid' });
-      return reply.code(400).send({ error: 'invalid_body', message: 'Expected a JSON delivery report or an array of them.' });
+      return reply
+        .code(400)
+        .send({
+          error: 'invalid_body',
+          message: 'Expected a JSON delivery report or an array of them.',
+        });
     }
     const { reports, errors } = parseDeliveryReports(req.body);
     if (errors.length) {
       deps.metrics.dlrs.inc({ kind: 'invalid' }, errors.length);
       req.log.warn({ errors }, 'invalid delivery report(s) ignored');
     }
-    if (reports.length === 0) return reply.code(400).send({ error: 'invalid_body', message: errors.join('; ') || 'no report in body' });
+    if (reports.length === 0)
+      return reply
+        .code(400)
+        .send({ error: 'invalid_body', message: errors.join('; ') || 'no report in body' });
     let changed = false;
     for (const r of reports) {
       const { outcome } = await applyReport(deps, r, 'dlr');
       deps.metrics.dlrs.inc({ kind: outcome === 'unknown' ? 'unknown_id' : outcome });
-      if (outcome === 'unknown') req.log.warn({ mtsMessageId: r.messageId, extraId: r.extraId }, 'delivery report for an unknown message');
+      if (outcome === 'unknown')
+        req.log.warn(
+          { mtsMessageId: r.messageId, extraId: r.extraId },
+          'delivery report for an unknown message',
+        );
       if (outcome === 'changed') changed = true;
     }
     if (changed) deps.onChange?.();

@@ -34,8 +34,15 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Connectio
     types,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
-  if (opts.schema && !/^[a-z_][a-z0-9_]*$/.test(opts.schema)) throw new Error(`invalid schema name ${opts.schema}`);
+  if (opts.schema && !/^[a-z_][a-z0-9_]*$/.test(opts.schema))
+    throw new Error(`invalid schema name ${opts.schema}`);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const safe = url.replace(/\/\/[^@/]*@/, '//***@');
-  return { db, caps: postgresCaps, schema: opts.schema, describe: safe + (opts.schema ? ` (schema ${opts.schema})` : ''), close: () => db.destroy() };
+  return {
+    db,
+    caps: postgresCaps,
+    schema: opts.schema,
+    describe: safe + (opts.schema ? ` (schema ${opts.schema})` : ''),
+    close: () => db.destroy(),
+  };
 }

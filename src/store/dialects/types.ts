@@ -10,7 +10,9 @@ export interface DialectCaps {
   /** Column type for epoch-millisecond timestamps. */
   bigint: 'integer' | 'bigint';
   /** Column definition of an auto-increment primary key. */
-  autoIncrement: 'integer primary key autoincrement' | 'bigint generated always as identity primary key';
+  autoIncrement:
+    | 'integer primary key autoincrement'
+    | 'bigint generated always as identity primary key';
   /** Two-argument maximum: `max(a,b)` on SQLite, `greatest(a,b)` on PostgreSQL. */
   greatest: 'max' | 'greatest';
   /** Row locks with SKIP LOCKED, so several instances can claim from one table. */

@@ -9,6 +9,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
   const ts = caps.bigint;
   return {
     '0001_core': {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type (Kysely docs).
       async up(db: Kysely<any>) {
         await db.schema
           .createTable('portals')
@@ -75,7 +76,11 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
           .columns(['portal_id', 'b24_message_id'])
           .unique()
           .execute();
-        await db.schema.createIndex('messages_mts_id').on('messages').column('mts_message_id').execute();
+        await db.schema
+          .createIndex('messages_mts_id')
+          .on('messages')
+          .column('mts_message_id')
+          .execute();
         // Partial indexes keep the worker scans proportional to the work, not to history.
         await db.schema
           .createIndex('messages_due')
@@ -101,7 +106,11 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
           .columns(['portal_id', 'push_run_at'])
           .where(sql.ref('push_pending'), '=', 1)
           .execute();
-        await db.schema.createIndex('messages_created').on('messages').column('created_at').execute();
+        await db.schema
+          .createIndex('messages_created')
+          .on('messages')
+          .column('created_at')
+          .execute();
 
         await db.schema
           .createTable('delivery_reports')
@@ -112,7 +121,11 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
           .addColumn('body', 'text', (c) => c.notNull())
           .addColumn('received_at', ts, (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('delivery_reports_message').on('delivery_reports').column('message_id').execute();
+        await db.schema
+          .createIndex('delivery_reports_message')
+          .on('delivery_reports')
+          .column('message_id')
+          .execute();
 
         await db.schema
           .createTable('rate_limits')
@@ -129,13 +142,18 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
       },
     },
     '0002_rate_window': {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type (Kysely docs).
       async up(db: Kysely<any>) {
         await db.schema
           .createTable('rate_events')
           .addColumn('key', 'text', (c) => c.notNull())
           .addColumn('at', ts, (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('rate_events_key_at').on('rate_events').columns(['key', 'at']).execute();
+        await db.schema
+          .createIndex('rate_events_key_at')
+          .on('rate_events')
+          .columns(['key', 'at'])
+          .execute();
       },
     },
   };
@@ -156,6 +174,10 @@ export async function migrate(conn: Connection): Promise<MigrateResult> {
   });
   const { error, results } = await migrator.migrateToLatest();
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  if (error) throw new Error(`database migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  if (error)
+    throw new Error(
+      `database migration failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   return { applied };
 }

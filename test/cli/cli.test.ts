@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/store/index.js';
+import { runCli } from '../helpers/child.js';
+
+describe('b24-mts-sms CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'b24mts-cli-'));
+  const env = { DATABASE_URL: `sqlite:${join(dir, 'cli.sqlite')}`, LOG_LEVEL: 'silent' };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--help lists every command', async () => {
+    const { code, output } = await runCli(['--help'], env);
+    expect(code).toBe(0);
+    for (const c of ['serve', 'migrate', 'register', 'send', 'emulate'])
+      expect(output).toContain(c);
+  });
+
+  it('send (sandbox) normalizes the number, sends through the outbox and prints the MTS id', async () => {
+    const { code, output } = await runCli(
+      ['send', '--to', '8 029 123-45-67', '--text', 'CLI test'],
+      env,
+    );
+    expect(output).toContain('sandbox mode');
+    expect(output).toMatch(/queued [0-9a-f-]{36} to \+375291234567/);
+    expect(output).toMatch(/: ACCEPTD/);
+    expect(output).toMatch(/MTS message_id [0-9a-f-]{36}/);
+    expect(code).toBe(0);
+    const conn = connect(env.DATABASE_URL);
+    const rows = await conn.db.selectFrom('messages').selectAll().execute();
+    await conn.close();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ source: 'cli', phone: '+375291234567', state: 'ACCEPTD' });
+  });
+
+  it('send refuses a landline with the reason and exit code 1', async () => {
+    const { code, output } = await runCli(['send', '--to', '8 017 123-45-67', '--text', 'x'], env);
+    expect(code).toBe(1);
+    expect(output).toContain('invalid: landline');
+  });
+
+  it('a malformed setting stops with a message naming the variable', async () => {
+    const { code, output } = await runCli(['migrate'], { ...env, MTS_RATE_LIMIT: 'fast' });
+    expect(code).toBe(2);
+    expect(output).toContain('MTS_RATE_LIMIT');
+  });
+
+  it('sandbox refuses NODE_ENV=production', async () => {
+    const { code, output } = await runCli(['serve'], { ...env, NODE_ENV: 'production' });
+    expect(code).toBe(2);
+    expect(output).toContain('sandbox mode');
+  });
+});
