@@ -33,10 +33,14 @@ export class FakeClock implements Clock {
     return new Promise((resolve) => {
       const s = { at: this.t + ms, resolve };
       this.sleepers.push(s);
-      signal?.addEventListener('abort', () => {
-        this.sleepers = this.sleepers.filter((x) => x !== s);
-        resolve();
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.sleepers = this.sleepers.filter((x) => x !== s);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
   /** Moves time forward and wakes every sleeper whose deadline has passed. */

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -8,7 +8,14 @@ export function createLogger(level = 'info', destination?: NodeJS.WritableStream
     level,
     base: { service: 'b24-mts-sms' },
     redact: {
-      paths: ['req.headers.authorization', '*.access_token', '*.refresh_token', '*.application_token', '*.password', 'auth'],
+      paths: [
+        'req.headers.authorization',
+        '*.access_token',
+        '*.refresh_token',
+        '*.application_token',
+        '*.password',
+        'auth',
+      ],
       censor: '[redacted]',
     },
   };
