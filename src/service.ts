@@ -5,6 +5,7 @@ import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js'
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
+import { timelineCommands } from './core/timelineNote.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -136,6 +137,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     senderCode: SENDER_CODE,
     holder: instanceId,
     maxDelayMs: config.B24_PUSH_DELAY_MS,
+    extraCommands: timelineCommands,
+    extrasEnabled: async (portalId) => {
+      const p = await getPortal(conn, portalId);
+      return p ? portalSettings(p).timelineNotes !== false : false;
+    },
     onBatch: (portalId, commands, ok) => {
       metrics.restRequests.inc({ portal: portalId });
       metrics.pushes.inc({ portal: portalId, outcome: ok ? 'sent' : 'failed' }, commands);

@@ -67,6 +67,8 @@ export interface Bitrix24Client extends Bitrix24Api {
 const METHOD_NAME = /^[a-zA-Z0-9_.]+$/;
 /** 401 answers that a fresh token can cure. */
 const AUTH_ERRORS = new Set(['expired_token', 'invalid_token']);
+/** Refresh a token this long before its known expiry instead of waiting for a 401. */
+const EARLY_REFRESH_MS = 30_000;
 /** Token renewals tried within one call before it gives up with action 'pause'. */
 const MAX_AUTH_RENEWALS = 2;
 
@@ -266,7 +268,22 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     let transient = 0;
     let renewalsDone = 0;
     for (;;) {
-      const conn = await connection(portalId);
+      let conn = await connection(portalId);
+      if (renewalsDone === 0 && conn.expiresAt - clock.now() < EARLY_REFRESH_MS) {
+        // Renew a token we know is (about to be) expired before using it: the 401 it would
+        // earn costs a request from the portal's bucket. OAuth calls do not count there.
+        const stale = conn.accessToken;
+        await singleFlight(portalId, async () => {
+          if (connections.get(portalId)?.accessToken !== stale) return;
+          await doRefresh(portalId);
+        }).catch((err) =>
+          log?.warn(
+            { portalId, err: (err as Error).message },
+            'bitrix24: early token refresh failed; trying the old token',
+          ),
+        );
+        conn = await connection(portalId);
+      }
       await bucket.acquire(portalId);
       const outcome = await attempt(portalId, conn, method, params);
       if (outcome.ok) return outcome.answer;

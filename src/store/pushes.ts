@@ -10,6 +10,10 @@ export interface PendingPush {
   bindings: string | null;
   push_attempts: number;
   push_run_at: number;
+  timeline_noted: number;
+  mts_status: string | null;
+  mts_substatus: number | null;
+  mts_hyber_status: number | null;
 }
 
 /** Statuses waiting to reach Bitrix24, oldest first, grouped by portal by the caller. */
@@ -30,6 +34,10 @@ export async function pendingPushes(
       'bindings',
       'push_attempts',
       'push_run_at',
+      'timeline_noted',
+      'mts_status',
+      'mts_substatus',
+      'mts_hyber_status',
     ])
     .where('push_pending', '=', 1)
     .where('push_run_at', '<=', now)
@@ -111,4 +119,8 @@ export async function dropPush(
     .set({ push_pending: 0, push_error: error, updated_at: now })
     .where('id', '=', id)
     .execute();
+}
+
+export async function markTimelineNoted(conn: Connection, id: string): Promise<void> {
+  await conn.db.updateTable('messages').set({ timeline_noted: 1 }).where('id', '=', id).execute();
 }

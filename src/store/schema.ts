@@ -76,6 +76,8 @@ export interface MessagesTable {
   push_attempts: number;
   push_run_at: number;
   push_error: string | null;
+  /** 1 once a CRM timeline note about this message's failure was added. */
+  timeline_noted: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -117,4 +119,70 @@ export interface Database {
   rate_limits: RateLimitsTable;
   rate_events: RateEventsTable;
   leases: LeasesTable;
+}
+
+/** CRM record types the consent registry mirrors. */
+export type ConsentEntityType = 'contact' | 'lead';
+
+/** One phone of one CRM record and what its consent field said (0003_consent). */
+export interface ConsentRecordsTable {
+  portal_id: string;
+  entity_type: ConsentEntityType;
+  /** The record's ID in Bitrix24. */
+  entity_id: number;
+  /** Normalized `+375XXXXXXXXX`. */
+  phone: string;
+  /** 1 = yes, 0 = no, null = the field is empty on this record. */
+  consent: number | null;
+  /** The record's DATE_MODIFY, when known. */
+  modified_at: number | null;
+  /** When we last read this record. */
+  synced_at: number;
+}
+
+/** A number a live CRM lookup found on no record (so the next check costs no REST call). */
+export interface ConsentMissesTable {
+  portal_id: string;
+  phone: string;
+  checked_at: number;
+}
+
+/** Sync cursor per portal and CRM type. */
+export interface ConsentSyncTable {
+  portal_id: string;
+  entity_type: ConsentEntityType;
+  /** Lower DATE_MODIFY bound of incremental passes; null until a full pass has finished. */
+  since: number | null;
+  /** Start of the pass in progress; null between passes. */
+  pass_started_at: number | null;
+  /** 1 when the pass in progress reads every record (no DATE_MODIFY bound). */
+  pass_full: number;
+  /** Highest ID read in the pass in progress (`>ID` paging). */
+  last_id: number;
+  /** Highest DATE_MODIFY read in the pass in progress. */
+  pass_max_modified: number | null;
+  full_synced_at: number | null;
+  last_synced_at: number | null;
+  last_error: string | null;
+  updated_at: number;
+}
+
+/** Numbers that asked to stop marketing SMS. */
+export interface OptoutsTable {
+  /** Normalized `+375XXXXXXXXX`. */
+  phone: string;
+  /** `*` for every portal, otherwise a portal id. */
+  scope: string;
+  reason: string | null;
+  /** cli | admin | reply */
+  source: string;
+  created_at: number;
+}
+
+/** The consent tables (0003_consent), merged into the schema the store is typed with. */
+export interface Database {
+  consent_records: ConsentRecordsTable;
+  consent_misses: ConsentMissesTable;
+  consent_sync: ConsentSyncTable;
+  optouts: OptoutsTable;
 }

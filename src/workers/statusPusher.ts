@@ -7,6 +7,7 @@ import { acquireLease } from '../store/leases.js';
 import {
   dropPush,
   markPushed,
+  markTimelineNoted,
   type PendingPush,
   pendingPushes,
   retryPush,
@@ -14,6 +15,8 @@ import {
 
 /** Bitrix24 accepts at most 50 commands in one `batch`. */
 export const BATCH_SIZE = 50;
+
+const FINAL = new Set(['delivered', 'undelivered', 'failed']);
 
 export interface StatusPusherOptions {
   conn: Connection;
@@ -30,8 +33,10 @@ export interface StatusPusherOptions {
   maxDelayMs?: number;
   /** Tick between scans (default 250 ms). */
   tickMs?: number;
-  /** Extra batch commands for a push (e.g. a CRM timeline note on failure). */
+  /** Extra batch commands for a push (a CRM timeline note on failure), by portal. */
   extraCommands?: (p: PendingPush) => Record<string, BatchCommand>;
+  /** Whether extra commands are wanted for this portal (default: yes). */
+  extrasEnabled?: (portalId: string) => Promise<boolean>;
   /** Called per REST batch sent (metrics). */
   onBatch?: (portalId: string, commands: number, ok: boolean) => void;
   /** Holder id for the singleton lease (several instances on PostgreSQL). */
@@ -56,23 +61,27 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
   const stop = new AbortController();
   let loop: Promise<void> | null = null;
 
-  async function pushPortal(portalId: string, items: PendingPush[]): Promise<void> {
+  async function pushPortal(
+    portalId: string,
+    items: PendingPush[],
+    extras: Map<string, Record<string, BatchCommand>>,
+  ): Promise<void> {
     const commands: Record<string, BatchCommand> = {};
     for (const p of items) {
       commands[`s_${p.id}`] = {
         method: 'messageservice.message.status.update',
         params: { CODE: opts.senderCode, MESSAGE_ID: p.b24_message_id, STATUS: p.b24_status },
       };
-      Object.assign(commands, opts.extraCommands?.(p) ?? {});
+      Object.assign(commands, extras.get(p.id) ?? {});
     }
     const now = opts.clock.now();
     let results: Awaited<ReturnType<Bitrix24Api['batch']>>;
     try {
       results = await opts.api.batch(portalId, commands);
-      opts.onBatch?.(portalId, Object.keys(commands).length, true);
+      opts.onBatch?.(portalId, items.length, true);
     } catch (err) {
       const e = coerceError(err);
-      opts.onBatch?.(portalId, Object.keys(commands).length, false);
+      opts.onBatch?.(portalId, items.length, false);
       log.warn(
         { portalId, count: items.length, code: e.code, err: e.message },
         'status push failed; will retry',
@@ -82,6 +91,19 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
       return;
     }
     for (const p of items) {
+      const noteKeys = Object.keys(extras.get(p.id) ?? {});
+      if (noteKeys.length) {
+        // One try only: a note that Bitrix24 refuses (entity deleted…) must not hold the status.
+        for (const k of noteKeys) {
+          const r = results[k];
+          if (r && !r.ok)
+            log.warn(
+              { portalId, messageId: p.id, error: r.error, description: r.description },
+              'CRM timeline note refused',
+            );
+        }
+        await markTimelineNoted(opts.conn, p.id);
+      }
       const r = results[`s_${p.id}`];
       if (r?.ok) {
         await markPushed(opts.conn, p.id, p.b24_status, now);
@@ -104,12 +126,18 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     }
   }
 
-  /** One pass: every portal with a full batch, or with a status waiting longer than maxDelayMs. */
+  /**
+   * One pass. A final status (delivered, undelivered, failed) may go at once; a non-final one
+   * (`sent`) waits maxDelayMs, because it is usually superseded within seconds and only the
+   * latest status matters. A portal's batch goes when it is full (50 commands) or when its
+   * oldest eligible status has waited maxDelayMs.
+   */
   async function tick(): Promise<number> {
     const now = opts.clock.now();
     const pending = await pendingPushes(opts.conn, now, 2000);
     const byPortal = new Map<string, PendingPush[]>();
     for (const p of pending) {
+      if (!FINAL.has(p.b24_status) && now - p.push_run_at < maxDelayMs) continue;
       const list = byPortal.get(p.portal_id) ?? [];
       list.push(p);
       byPortal.set(p.portal_id, list);
@@ -117,13 +145,30 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     let pushed = 0;
     await Promise.all(
       [...byPortal].map(async ([portalId, list]) => {
-        for (let i = 0; i < list.length; i += BATCH_SIZE) {
-          const chunk = list.slice(i, i + BATCH_SIZE);
+        const withExtras =
+          opts.extraCommands && (await (opts.extrasEnabled?.(portalId) ?? Promise.resolve(true)));
+        const extras = new Map<string, Record<string, BatchCommand>>();
+        let chunk: PendingPush[] = [];
+        let size = 0;
+        const flush = async (force: boolean) => {
+          if (chunk.length === 0) return false;
           const oldest = Math.min(...chunk.map((p) => p.push_run_at));
-          if (chunk.length < BATCH_SIZE && now - oldest < maxDelayMs) break;
-          await pushPortal(portalId, chunk);
+          if (!force && now - oldest < maxDelayMs) return false;
+          await pushPortal(portalId, chunk, extras);
           pushed += chunk.length;
+          chunk = [];
+          size = 0;
+          return true;
+        };
+        for (const p of list) {
+          const extra = withExtras ? (opts.extraCommands?.(p) ?? {}) : {};
+          const n = 1 + Object.keys(extra).length;
+          if (size + n > BATCH_SIZE) await flush(true);
+          extras.set(p.id, extra);
+          chunk.push(p);
+          size += n;
         }
+        await flush(size >= BATCH_SIZE);
       }),
     );
     return pushed;

@@ -156,6 +156,16 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_timeline_note': {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type (Kysely docs).
+      async up(db: Kysely<any>) {
+        // 1 once the CRM timeline note about a failure was added: a retried batch must not add it twice.
+        await db.schema
+          .alterTable('messages')
+          .addColumn('timeline_noted', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 
