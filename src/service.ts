@@ -11,6 +11,9 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { bitrix24Routes } from './http/routes/bitrix24.js';
 import { dlrRoutes } from './http/routes/dlr.js';
+import { robotRoutes } from './http/routes/robot.js';
+import { parseQuietHours, type QuietWindow } from './domain/quietHours.js';
+import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { healthRoutes } from './http/routes/health.js';
 import { createMtsClient } from './mts/client.js';
 import type { MtsClient } from './mts/types.js';
@@ -50,9 +53,10 @@ export interface Service {
   sender: Sender;
   pusher: StatusPusher;
   poller: StatusPoller;
+  robots: RobotWorker;
   instanceId: string;
   /** Registers (or re-registers) one portal, or all active portals. */
-  register(portalId?: string): Promise<{ portalId: string; domain: string; sender: string }[]>;
+  register(portalId?: string): Promise<{ portalId: string; domain: string; sender: string; robot: string }[]>;
   /** Starts the background workers (sender, status pusher). */
   startWorkers(): void;
   /** Stops accepting requests, finishes in-flight sends, closes the database. */
@@ -162,18 +166,36 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onPoll: (outcome) => metrics.polls.inc({ outcome }),
   });
 
+  /** Alpha name and marketing quiet hours for a portal: its settings, else the configuration. */
+  const senderFor = async (portalId: string | null, kind: 'transactional' | 'marketing'): Promise<{ alphaName: string; quietHours: QuietWindow | null }> => {
+    const p = portalId ? await getPortal(conn, portalId) : undefined;
+    const s = p ? portalSettings(p) : {};
+    const alphaName = kind === 'marketing' ? (s.senderMarketing ?? config.mtsSenderMarketing) : (s.sender ?? config.mtsSender);
+    return { alphaName, quietHours: kind === 'marketing' ? parseQuietHours(s.quietHours ?? config.MARKETING_QUIET_HOURS) : null };
+  };
+
+  const robots = makeRobotWorker({
+    conn,
+    api: b24,
+    clock,
+    logger,
+    holder: instanceId,
+    senderFor,
+    onQueued: () => sender.wake(),
+  });
+
   const register = async (portalId?: string) => {
     const portals = portalId
       ? [await getPortal(conn, portalId)]
       : (await listPortals(conn)).filter((p) => p.status === 'active');
-    const out: { portalId: string; domain: string; sender: string }[] = [];
+    const out: { portalId: string; domain: string; sender: string; robot: string }[] = [];
     for (const p of portals) {
       if (!p) throw new Error(`no installed portal with member_id ${portalId}`);
       const r = await registerPortal(
         { api: b24, conn, clock, logger, publicUrl: config.PUBLIC_URL },
         p,
       );
-      out.push({ portalId: p.id, domain: p.domain, sender: r.sender });
+      out.push({ portalId: p.id, domain: p.domain, sender: r.sender, robot: r.robot });
     }
     return out;
   };
@@ -200,7 +222,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     clock,
     logger,
     metrics,
-    senders: { transactional: config.mtsSender, marketing: config.mtsSenderMarketing },
+    senderFor,
     register: async (portal) => {
       b24.forget(portal.id);
       dlrKeys.set(portal.id, portal.dlr_key);
@@ -220,6 +242,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     sandbox: config.sandbox,
     sendingStatus: () => sender.status(),
   });
+  robotRoutes(app, { conn, clock, onJob: () => robots.wake() });
   dlrRoutes(app, { conn, clock, logger, metrics, pollAfterSec: config.MTS_POLL_AFTER });
 
   let workersStarted = false;
@@ -233,6 +256,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     sender,
     pusher,
     poller,
+    robots,
     instanceId,
     register,
     startWorkers() {
@@ -241,10 +265,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       sender.start();
       pusher.start();
       poller.start();
+      robots.start();
     },
     async close() {
       await app.close();
-      await Promise.all([sender.stop(), pusher.stop(), poller.stop()]);
+      await Promise.all([sender.stop(), pusher.stop(), poller.stop(), robots.stop()]);
       if (ownsConn) await conn.close();
     },
   };

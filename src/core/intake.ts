@@ -1,4 +1,5 @@
 import { normalizePhone } from '../domain/phone.js';
+import { nextAllowedTime, type QuietWindow } from '../domain/quietHours.js';
 import { checkText } from '../domain/segments.js';
 import type { Connection } from '../store/dialects/types.js';
 import { insertMessage, type Message } from '../store/outbox.js';
@@ -16,6 +17,8 @@ export interface SmsRequest {
   sendAt?: number;
   /** A refusal decided by the caller (e.g. no marketing consent); stored as failed. */
   refuse?: string;
+  /** Marketing quiet hours (Europe/Minsk): a marketing message waits until the window ends. */
+  quietHours?: QuietWindow | null;
 }
 
 export interface IntakeResult {
@@ -40,6 +43,12 @@ export async function intakeSms(
   const reason =
     req.refuse ??
     (!phone.ok ? `${phone.reason} — ${phone.message}` : !text.ok ? text.reason : undefined);
+  let sendAt = req.sendAt;
+  if (req.kind === 'marketing' && req.quietHours) {
+    const earliest = Math.max(now, sendAt ?? now);
+    const allowed = nextAllowedTime(earliest, req.quietHours);
+    if (allowed !== earliest || sendAt !== undefined) sendAt = allowed;
+  }
   return insertMessage(
     conn,
     {
@@ -52,7 +61,7 @@ export async function intakeSms(
       text: req.text,
       alphaName: req.alphaName,
       bindings: req.bindings ?? null,
-      ...(req.sendAt !== undefined ? { sendAt: req.sendAt } : {}),
+      ...(sendAt !== undefined ? { sendAt } : {}),
       failReason: reason ?? null,
     },
     now,

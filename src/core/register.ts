@@ -4,6 +4,7 @@ import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import type { Connection } from '../store/dialects/types.js';
 import { markRegistered, type Portal } from '../store/portals.js';
+import { ROBOT_CODE, robotDefinition } from './robotDefinition.js';
 
 /** Our provider code in Bitrix24 (SPEC §3). */
 export const SENDER_CODE = 'mts_sms_by';
@@ -14,6 +15,12 @@ export interface RegisterDeps {
   clock: Clock;
   logger: Logger;
   publicUrl: string;
+  /** More setup after the provider and robot (e.g. the consent field). */
+  afterRegister?: (portal: Portal) => Promise<void>;
+}
+
+export function robotHandlerUrl(publicUrl: string, portal: Pick<Portal, 'handler_key'>): string {
+  return `${publicUrl}/b24/robot/${portal.handler_key}`;
 }
 
 export function handlerUrl(publicUrl: string, portal: Pick<Portal, 'handler_key'>): string {
@@ -32,7 +39,7 @@ function isB24Error(err: unknown, code: string): boolean {
 export async function registerPortal(
   deps: RegisterDeps,
   portal: Portal,
-): Promise<{ sender: 'added' | 'updated' | 'replaced' }> {
+): Promise<{ sender: 'added' | 'updated' | 'replaced'; robot: 'added' | 'updated' }> {
   const log = deps.logger.child({ portalId: portal.id, domain: portal.domain });
   const params = {
     CODE: SENDER_CODE,
@@ -65,7 +72,23 @@ export async function registerPortal(
       sender = 'replaced';
     }
   }
+  const robot = await registerRobot(deps, portal);
+  await deps.afterRegister?.(portal);
   await markRegistered(deps.conn, portal.id, deps.clock.now());
-  log.info({ sender }, 'SMS provider registered in Bitrix24');
-  return { sender };
+  log.info({ sender, robot }, 'SMS provider and robot registered in Bitrix24');
+  return { sender, robot };
+}
+
+/** Our robot for leads, deals, contacts and smart processes; updated in place when present. */
+async function registerRobot(deps: RegisterDeps, portal: Portal): Promise<'added' | 'updated'> {
+  const def = robotDefinition(robotHandlerUrl(deps.publicUrl, portal));
+  try {
+    await deps.api.call(portal.id, 'bizproc.robot.add', def);
+    return 'added';
+  } catch (err) {
+    if (!isB24Error(err, 'ERROR_ACTIVITY_ALREADY_INSTALLED')) throw err;
+    const { CODE: _code, ...fields } = def;
+    await deps.api.call(portal.id, 'bizproc.robot.update', { CODE: ROBOT_CODE, FIELDS: fields });
+    return 'updated';
+  }
 }

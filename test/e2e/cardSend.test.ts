@@ -40,8 +40,10 @@ for (const dialect of DIALECTS) {
       // ONAPPUPDATE wipes providers: installing again re-registers, idempotently.
       expect(await h.b24.install(h.url, 'ONAPPUPDATE')).toBe(200);
       expect(h.b24.senders.filter((s) => s.CODE === 'mts_sms_by')).toHaveLength(1);
+      expect(h.b24.robots.map((r) => r.CODE)).toEqual(['mts_sms_robot']);
+      expect(h.b24.robots[0]?.HANDLER).toBe(`${h.url}/b24/robot/${portal?.handler_key}`);
       expect(await h.service.register()).toEqual([
-        { portalId: portal?.id, domain: h.b24.domain, sender: 'updated' },
+        { portalId: portal?.id, domain: h.b24.domain, sender: 'updated', robot: 'updated' },
       ]);
     });
 

@@ -9,13 +9,13 @@ import {
 import type { Clock } from '../../clock.js';
 import { intakeSms } from '../../core/intake.js';
 import { SENDER_CODE } from '../../core/register.js';
+import type { QuietWindow } from '../../domain/quietHours.js';
 import type { Connection } from '../../store/dialects/types.js';
 import {
   getPortal,
   getPortalByHandlerKey,
   markUninstalled,
   type Portal,
-  portalSettings,
   upsertPortal,
 } from '../../store/portals.js';
 import type { Metrics } from '../metrics.js';
@@ -25,8 +25,11 @@ export interface Bitrix24RouteDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  /** Alpha names from configuration; a portal's settings may override them. */
-  senders: { transactional: string; marketing: string };
+  /** Alpha name and marketing quiet hours for a portal (its settings, else the configuration). */
+  senderFor: (
+    portalId: string,
+    kind: 'transactional' | 'marketing',
+  ) => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
   /** Registers the provider (and robots) in the portal; runs after the install is stored. */
   register: (portal: Portal) => Promise<unknown>;
   /** A message was queued: wake the sender. */
@@ -89,12 +92,10 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         { err, portalId: portal.id },
         'portal stored but registration in Bitrix24 failed; run `b24-mts-sms register`',
       );
-      return reply
-        .code(502)
-        .send({
-          error: 'registration_failed',
-          message: `Installed, but registering the SMS provider failed: ${(err as Error).message}. Run \`npx b24-mts-sms register\`.`,
-        });
+      return reply.code(502).send({
+        error: 'registration_failed',
+        message: `Installed, but registering the SMS provider failed: ${(err as Error).message}. Run \`npx b24-mts-sms register\`.`,
+      });
     }
     return { ok: true, portal: portal.domain };
   };
@@ -146,20 +147,20 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         `unknown provider code "${sms.code}"; this handler serves "${SENDER_CODE}"`,
       );
     }
-    const settings = portalSettings(portal);
     const marketing = sms.moduleId === 'sender';
+    const kind = marketing ? 'marketing' : 'transactional';
+    const { alphaName, quietHours } = await deps.senderFor(portal.id, kind);
     const { message, created } = await intakeSms(
       deps.conn,
       {
         portalId: portal.id,
         b24MessageId: sms.messageId,
         source: sms.moduleId ?? 'unknown',
-        kind: marketing ? 'marketing' : 'transactional',
+        kind,
         to: sms.messageTo,
         text: sms.messageBody,
-        alphaName: marketing
-          ? (settings.senderMarketing ?? deps.senders.marketing)
-          : (settings.sender ?? deps.senders.transactional),
+        alphaName,
+        quietHours,
         bindings: sms.bindings.map((b) => ({ OWNER_TYPE_ID: b.ownerTypeId, OWNER_ID: b.ownerId })),
       },
       deps.clock.now(),
@@ -177,14 +178,12 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
       );
       deps.onStatus();
     }
-    return reply
-      .code(200)
-      .send({
-        ok: true,
-        id: message.id,
-        state: message.state,
-        duplicate: !created,
-        ...(message.fail_reason ? { reason: message.fail_reason } : {}),
-      });
+    return reply.code(200).send({
+      ok: true,
+      id: message.id,
+      state: message.state,
+      duplicate: !created,
+      ...(message.fail_reason ? { reason: message.fail_reason } : {}),
+    });
   });
 }

@@ -166,6 +166,33 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_robot_jobs': {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type (Kysely docs).
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('robot_jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('portal_id', 'text', (c) => c.notNull().references('portals.id'))
+          .addColumn('event_token', 'text', (c) => c.notNull().unique())
+          .addColumn('code', 'text', (c) => c.notNull())
+          .addColumn('document_id', 'text', (c) => c.notNull())
+          .addColumn('properties', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('run_at', ts, (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('message_id', 'text')
+          .addColumn('event_state', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('event_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('event_run_at', ts, (c) => c.notNull().defaultTo(0))
+          .addColumn('return_values', 'text')
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('robot_jobs_due').on('robot_jobs').columns(['state', 'run_at']).execute();
+        await db.schema.createIndex('robot_jobs_events').on('robot_jobs').columns(['event_state', 'event_run_at']).execute();
+      },
+    },
   };
 }
 

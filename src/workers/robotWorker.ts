@@ -1,0 +1,199 @@
+import type { Logger } from 'pino';
+import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
+import type { Clock } from '../clock.js';
+import { loadCrmDocument, parseDocumentId, pickMobilePhone } from '../core/crmDocument.js';
+import { intakeSms } from '../core/intake.js';
+import type { QuietWindow } from '../domain/quietHours.js';
+import { parseSendAt } from '../domain/sendTime.js';
+import { type MtsState, toBitrixStatus } from '../domain/status.js';
+import { buildTemplateValues, renderTemplate } from '../domain/template.js';
+import { coerceError } from '../errors.js';
+import type { Connection } from '../store/dialects/types.js';
+import { acquireLease } from '../store/leases.js';
+import { dueRobotAnswers, dueRobotJobs, type RobotAnswer, type RobotJob, updateRobotJob } from '../store/robotJobs.js';
+
+export interface RobotWorkerOptions {
+  conn: Connection;
+  api: Bitrix24Api;
+  clock: Clock;
+  logger: Logger;
+  holder: string;
+  /** Alpha name and quiet hours for a portal and message type. */
+  senderFor: (portalId: string, kind: 'transactional' | 'marketing') => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
+  /** A message was queued. */
+  onQueued?: () => void;
+  /** Tick between scans (default 250 ms). */
+  tickMs?: number;
+  /** Give up loading a document after this many transient failures (default 20 ≈ hours). */
+  maxAttempts?: number;
+}
+
+/** 2 s, 4 s … 10 min. */
+function backoff(attempts: number): number {
+  return Math.min(600_000, 2000 * 2 ** Math.min(attempts, 10));
+}
+
+/**
+ * Robots: turns committed robot calls into SMS (load the CRM document, pick the mobile phone,
+ * render the template, queue), then answers each robot with `bizproc.event.send` once its
+ * message is accepted by MTS or has failed — or at once with the error, nothing sent.
+ */
+export function makeRobotWorker(opts: RobotWorkerOptions) {
+  const log = opts.logger.child({ worker: 'robots' });
+  const tickMs = opts.tickMs ?? 250;
+  const maxAttempts = opts.maxAttempts ?? 20;
+  const stop = new AbortController();
+  let loop: Promise<void> | null = null;
+  let idle: AbortController | null = null;
+
+  async function fail(job: RobotJob, error: string): Promise<void> {
+    log.info({ jobId: job.id, error }, 'robot refused; answering Bitrix24 with the error');
+    await updateRobotJob(opts.conn, job.id, { state: 'failed', last_error: error, event_state: 1, event_run_at: 0 }, opts.clock.now());
+  }
+
+  async function processJob(job: RobotJob): Promise<void> {
+    const props = JSON.parse(job.properties) as Record<string, unknown>;
+    const first = (v: unknown) => String(Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
+    const template = first(props.text);
+    const kind = first(props.message_type) === 'marketing' ? 'marketing' : 'transactional';
+    let sendAt: number | undefined;
+    try {
+      sendAt = parseSendAt(props.send_at);
+    } catch (err) {
+      return fail(job, (err as Error).message);
+    }
+    if (!template.trim()) return fail(job, 'the robot has no SMS text');
+
+    let doc: Awaited<ReturnType<typeof loadCrmDocument>>;
+    try {
+      doc = await loadCrmDocument(opts.api, job.portal_id, parseDocumentId(JSON.parse(job.document_id)));
+    } catch (err) {
+      const e = coerceError(err);
+      if (e.action === 'permanent') return fail(job, `cannot read the CRM document: ${e.message}`);
+      if (job.attempts + 1 >= maxAttempts) return fail(job, `Bitrix24 did not answer for too long: ${e.message}`);
+      const now = opts.clock.now();
+      log.warn({ jobId: job.id, err: e.message }, 'loading the CRM document failed; will retry');
+      await updateRobotJob(opts.conn, job.id, { attempts: job.attempts + 1, run_at: now + backoff(job.attempts), last_error: e.message }, now);
+      return;
+    }
+
+    const rendered = renderTemplate(template, buildTemplateValues(doc));
+    if (!rendered.ok) return fail(job, rendered.message);
+    const override = first(props.phone).trim();
+    const picked = override ? { ok: true as const, phone: override } : pickMobilePhone(doc);
+    if (!picked.ok) return fail(job, picked.reason);
+
+    const { alphaName, quietHours } = await opts.senderFor(job.portal_id, kind);
+    const now = opts.clock.now();
+    // The message and the job's link to it commit together: a crash between them cannot
+    // leave a message the job does not know about (and would queue again).
+    const message = await opts.conn.db.transaction().execute(async (trx) => {
+      const tconn = { ...opts.conn, db: trx };
+      const { message } = await intakeSms(
+        tconn,
+        { portalId: job.portal_id, b24MessageId: null, source: 'robot', kind, to: picked.phone, text: rendered.text, alphaName, quietHours, ...(sendAt !== undefined ? { sendAt } : {}) },
+        now,
+      );
+      await updateRobotJob(tconn, job.id, { state: 'queued', message_id: message.id, event_state: 1, event_run_at: 0, last_error: null }, now);
+      return message;
+    });
+    log.info({ jobId: job.id, messageId: message.id, state: message.state, runAt: message.run_at }, 'robot SMS queued');
+    if (message.state === 'queued') opts.onQueued?.();
+  }
+
+  function answerOf(a: RobotAnswer): Record<string, string> {
+    if (a.job.state === 'failed') return { status: 'failed', message_id: '', error: a.job.last_error ?? 'failed' };
+    const state = (a.messageState ?? 'failed') as MtsState | 'failed';
+    const status = toBitrixStatus(state);
+    return { status, message_id: a.job.message_id ?? '', error: status === 'failed' || status === 'undelivered' ? (a.failReason ?? state) : '' };
+  }
+
+  async function sendAnswers(): Promise<void> {
+    const now = opts.clock.now();
+    const due = await dueRobotAnswers(opts.conn, now, 500);
+    const byPortal = new Map<string, RobotAnswer[]>();
+    for (const a of due) byPortal.set(a.job.portal_id, [...(byPortal.get(a.job.portal_id) ?? []), a]);
+    for (const [portalId, list] of byPortal) {
+      for (let i = 0; i < list.length; i += 50) {
+        const chunk = list.slice(i, i + 50);
+        const commands: Record<string, BatchCommand> = {};
+        const values = new Map<string, Record<string, string>>();
+        for (const a of chunk) {
+          const rv = answerOf(a);
+          values.set(a.job.id, rv);
+          commands[`e_${a.job.id}`] = {
+            method: 'bizproc.event.send',
+            params: { EVENT_TOKEN: a.job.event_token, RETURN_VALUES: rv, LOG_MESSAGE: rv.error ? `SMS: ${rv.error}` : `SMS ${rv.status}: ${rv.message_id}` },
+          };
+        }
+        try {
+          const results = await opts.api.batch(portalId, commands);
+          const t = opts.clock.now();
+          for (const a of chunk) {
+            const r = results[`e_${a.job.id}`];
+            const rv = JSON.stringify(values.get(a.job.id));
+            if (r?.ok) await updateRobotJob(opts.conn, a.job.id, { event_state: 2, return_values: rv }, t);
+            else if (r && !/^(INTERNAL|QUERY_LIMIT|OPERATION_TIME)/.test(r.error) && a.job.event_attempts >= 2) {
+              // The workflow may have been stopped or the token has expired: nothing to wait for.
+              log.warn({ jobId: a.job.id, error: r.error, description: r.description }, 'Bitrix24 refused the robot answer; giving up');
+              await updateRobotJob(opts.conn, a.job.id, { event_state: 3, return_values: rv }, t);
+            } else {
+              await updateRobotJob(opts.conn, a.job.id, { event_attempts: a.job.event_attempts + 1, event_run_at: t + backoff(a.job.event_attempts) }, t);
+            }
+          }
+        } catch (err) {
+          const t = opts.clock.now();
+          log.warn({ portalId, err: coerceError(err).message }, 'robot answers failed; will retry');
+          for (const a of chunk) await updateRobotJob(opts.conn, a.job.id, { event_attempts: a.job.event_attempts + 1, event_run_at: t + backoff(a.job.event_attempts) }, t);
+        }
+      }
+    }
+  }
+
+  async function tick(): Promise<void> {
+    for (const job of await dueRobotJobs(opts.conn, opts.clock.now(), 20)) {
+      try {
+        await processJob(job);
+      } catch (err) {
+        log.error({ err, jobId: job.id }, 'robot job failed unexpectedly; will retry');
+        const now = opts.clock.now();
+        await updateRobotJob(opts.conn, job.id, { attempts: job.attempts + 1, run_at: now + backoff(job.attempts), last_error: String(err) }, now);
+      }
+    }
+    await sendAnswers();
+  }
+
+  async function run(): Promise<void> {
+    while (!stop.signal.aborted) {
+      try {
+        if (await acquireLease(opts.conn, 'robots', opts.holder, 30_000, opts.clock.now())) await tick();
+      } catch (err) {
+        log.error({ err }, 'robot worker error; retrying');
+      }
+      idle = new AbortController();
+      const wakeOrStop = idle.signal;
+      const onStop = () => idle?.abort();
+      stop.signal.addEventListener('abort', onStop, { once: true });
+      await opts.clock.sleep(tickMs, wakeOrStop);
+      stop.signal.removeEventListener('abort', onStop);
+      idle = null;
+    }
+  }
+
+  return {
+    start(): void {
+      loop ??= run();
+    },
+    tick,
+    /** A robot call was just committed: cut the idle wait short. */
+    wake(): void {
+      idle?.abort();
+    },
+    async stop(): Promise<void> {
+      stop.abort();
+      await loop;
+    },
+  };
+}
+
+export type RobotWorker = ReturnType<typeof makeRobotWorker>;
