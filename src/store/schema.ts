@@ -112,6 +112,33 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+/** A robot call from Bitrix24, kept until its SMS is queued and the answer is sent back. */
+export interface RobotJobsTable {
+  id: string;
+  portal_id: string;
+  /** For `bizproc.event.send`; unique, so a repeated call is one job. */
+  event_token: string;
+  code: string;
+  /** JSON array, e.g. ["crm","CCrmDocumentDeal","DEAL_5"]. */
+  document_id: string;
+  /** JSON object of the robot's evaluated properties. */
+  properties: string;
+  /** pending → queued (message created) | failed (answered with an error) */
+  state: 'pending' | 'queued' | 'failed';
+  attempts: number;
+  run_at: number;
+  last_error: string | null;
+  message_id: string | null;
+  /** 0 nothing to send yet, 1 answer to send, 2 answer sent, 3 answer given up */
+  event_state: number;
+  event_attempts: number;
+  event_run_at: number;
+  /** JSON of the RETURN_VALUES sent (or to send). */
+  return_values: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   portals: PortalsTable;
   messages: MessagesTable;
@@ -119,12 +146,18 @@ export interface Database {
   rate_limits: RateLimitsTable;
   rate_events: RateEventsTable;
   leases: LeasesTable;
+  robot_jobs: RobotJobsTable;
+  // consent (migrations/0003_consent.ts)
+  consent_records: ConsentRecordsTable;
+  consent_misses: ConsentMissesTable;
+  consent_sync: ConsentSyncTable;
+  optouts: OptoutsTable;
 }
 
 /** CRM record types the consent registry mirrors. */
 export type ConsentEntityType = 'contact' | 'lead';
 
-/** One phone of one CRM record and what its consent field said (0003_consent). */
+/** One phone of one CRM record and what its consent field said (migrations/0003_consent.ts). */
 export interface ConsentRecordsTable {
   portal_id: string;
   entity_type: ConsentEntityType;
@@ -177,12 +210,4 @@ export interface OptoutsTable {
   /** cli | admin | reply */
   source: string;
   created_at: number;
-}
-
-/** The consent tables (0003_consent), merged into the schema the store is typed with. */
-export interface Database {
-  consent_records: ConsentRecordsTable;
-  consent_misses: ConsentMissesTable;
-  consent_sync: ConsentSyncTable;
-  optouts: OptoutsTable;
 }
