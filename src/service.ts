@@ -4,23 +4,30 @@ import type { Logger } from 'pino';
 import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import {
+  type ConsentDeps,
+  type ConsentSyncer,
+  checkMarketingConsent,
+  ensureConsentField,
+  makeConsentSyncer,
+} from './consent/index.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
 import { timelineCommands } from './core/timelineNote.js';
+import { parseQuietHours, type QuietWindow } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { bitrix24Routes } from './http/routes/bitrix24.js';
 import { dlrRoutes } from './http/routes/dlr.js';
-import { robotRoutes } from './http/routes/robot.js';
-import { parseQuietHours, type QuietWindow } from './domain/quietHours.js';
-import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { healthRoutes } from './http/routes/health.js';
+import { robotRoutes } from './http/routes/robot.js';
 import { createMtsClient } from './mts/client.js';
 import type { MtsClient } from './mts/types.js';
 import { type Connection, connect, makeTokenStore, migrate } from './store/index.js';
 import { countByState, queueDepth } from './store/outbox.js';
 import { getPortal, listPortals, portalSettings } from './store/portals.js';
 import { makeSharedRateLimiter } from './workers/rateLimiter.js';
+import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender } from './workers/sender.js';
 import { makeStatusPoller, type StatusPoller } from './workers/statusPoller.js';
 import { makeStatusPusher, type StatusPusher } from './workers/statusPusher.js';
@@ -54,9 +61,13 @@ export interface Service {
   pusher: StatusPusher;
   poller: StatusPoller;
   robots: RobotWorker;
+  /** Keeps the local marketing-consent registry in step with each portal's CRM. */
+  consent: ConsentSyncer;
   instanceId: string;
   /** Registers (or re-registers) one portal, or all active portals. */
-  register(portalId?: string): Promise<{ portalId: string; domain: string; sender: string; robot: string }[]>;
+  register(
+    portalId?: string,
+  ): Promise<{ portalId: string; domain: string; sender: string; robot: string }[]>;
   /** Starts the background workers (sender, status pusher). */
   startWorkers(): void;
   /** Stops accepting requests, finishes in-flight sends, closes the database. */
@@ -105,6 +116,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     logger: logger.child({ component: 'bitrix24' }),
   });
 
+  const consentDeps: ConsentDeps = { conn, api: b24, clock, logger, field: config.CONSENT_FIELD };
+  const consentSyncer = makeConsentSyncer({
+    conn,
+    api: b24,
+    clock,
+    logger,
+    holder: instanceId,
+    field: config.CONSENT_FIELD,
+  });
+
   const limiter = makeSharedRateLimiter({ conn, key: 'mts', rate: config.MTS_RATE_LIMIT, clock });
   const dlrKeys = new Map<string, string>();
   const sender = makeSender({
@@ -122,6 +143,14 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return key ? `${config.PUBLIC_URL}/mts/dlr/${key}` : undefined;
     },
     onPause: () => metrics.paused.set(1),
+    checkConsent: (m) =>
+      m.portal_id && m.phone
+        ? checkMarketingConsent(consentDeps, m.portal_id, m.phone)
+        : Promise.resolve({
+            allowed: false as const,
+            reason:
+              'no marketing consent: a marketing SMS needs a portal whose CRM records consent',
+          }),
     onOutcome: (_m, outcome) => metrics.sends.inc({ outcome }),
   });
   // DLR keys are per portal and never change: load them once, refresh on install.
@@ -167,11 +196,21 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   });
 
   /** Alpha name and marketing quiet hours for a portal: its settings, else the configuration. */
-  const senderFor = async (portalId: string | null, kind: 'transactional' | 'marketing'): Promise<{ alphaName: string; quietHours: QuietWindow | null }> => {
+  const senderFor = async (
+    portalId: string | null,
+    kind: 'transactional' | 'marketing',
+  ): Promise<{ alphaName: string; quietHours: QuietWindow | null }> => {
     const p = portalId ? await getPortal(conn, portalId) : undefined;
     const s = p ? portalSettings(p) : {};
-    const alphaName = kind === 'marketing' ? (s.senderMarketing ?? config.mtsSenderMarketing) : (s.sender ?? config.mtsSender);
-    return { alphaName, quietHours: kind === 'marketing' ? parseQuietHours(s.quietHours ?? config.MARKETING_QUIET_HOURS) : null };
+    const alphaName =
+      kind === 'marketing'
+        ? (s.senderMarketing ?? config.mtsSenderMarketing)
+        : (s.sender ?? config.mtsSender);
+    return {
+      alphaName,
+      quietHours:
+        kind === 'marketing' ? parseQuietHours(s.quietHours ?? config.MARKETING_QUIET_HOURS) : null,
+    };
   };
 
   const robots = makeRobotWorker({
@@ -184,6 +223,35 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onQueued: () => sender.wake(),
   });
 
+  let workersStarted = false;
+  const registerDeps = {
+    api: b24,
+    conn,
+    clock,
+    logger,
+    publicUrl: config.PUBLIC_URL,
+    afterRegister: async (portal: { id: string }) => {
+      // A conflicting field must not block the SMS provider: log, and marketing stays refused.
+      try {
+        await ensureConsentField(b24, portal.id, config.CONSENT_FIELD);
+      } catch (err) {
+        logger.warn(
+          { portalId: portal.id, err: (err as Error).message },
+          `could not create the consent field ${config.CONSENT_FIELD}`,
+        );
+      }
+      if (workersStarted)
+        void consentSyncer
+          .syncNow(portal.id)
+          .catch((err) =>
+            logger.warn(
+              { portalId: portal.id, err: (err as Error).message },
+              'consent sync failed; will retry',
+            ),
+          );
+    },
+  };
+
   const register = async (portalId?: string) => {
     const portals = portalId
       ? [await getPortal(conn, portalId)]
@@ -191,10 +259,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     const out: { portalId: string; domain: string; sender: string; robot: string }[] = [];
     for (const p of portals) {
       if (!p) throw new Error(`no installed portal with member_id ${portalId}`);
-      const r = await registerPortal(
-        { api: b24, conn, clock, logger, publicUrl: config.PUBLIC_URL },
-        p,
-      );
+      const r = await registerPortal(registerDeps, p);
       out.push({ portalId: p.id, domain: p.domain, sender: r.sender, robot: r.robot });
     }
     return out;
@@ -227,10 +292,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       b24.forget(portal.id);
       dlrKeys.set(portal.id, portal.dlr_key);
       if (!dlrKeys.has('')) dlrKeys.set('', portal.dlr_key);
-      return registerPortal(
-        { api: b24, conn, clock, logger, publicUrl: config.PUBLIC_URL },
-        portal,
-      );
+      return registerPortal(registerDeps, portal);
     },
     onQueued: () => sender.wake(),
     onStatus: () => {},
@@ -245,7 +307,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   robotRoutes(app, { conn, clock, onJob: () => robots.wake() });
   dlrRoutes(app, { conn, clock, logger, metrics, pollAfterSec: config.MTS_POLL_AFTER });
 
-  let workersStarted = false;
   return {
     config,
     conn,
@@ -257,6 +318,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     pusher,
     poller,
     robots,
+    consent: consentSyncer,
     instanceId,
     register,
     startWorkers() {
@@ -266,10 +328,17 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       pusher.start();
       poller.start();
       robots.start();
+      consentSyncer.start();
     },
     async close() {
       await app.close();
-      await Promise.all([sender.stop(), pusher.stop(), poller.stop(), robots.stop()]);
+      await Promise.all([
+        sender.stop(),
+        pusher.stop(),
+        poller.stop(),
+        robots.stop(),
+        consentSyncer.stop(),
+      ]);
       if (ownsConn) await conn.close();
     },
   };

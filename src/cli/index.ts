@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { emulateCommand } from './emulate.js';
 import { migrateCommand } from './migrate.js';
+import { optoutCommand } from './optout.js';
 import { registerCommand } from './register.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
@@ -16,6 +17,7 @@ const program = new Command()
 serveCommand(program);
 migrateCommand(program);
 registerCommand(program);
+optoutCommand(program);
 sendCommand(program);
 emulateCommand(program);
 

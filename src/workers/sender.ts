@@ -30,6 +30,14 @@ export interface SenderOptions {
   idleMs?: number;
   /** How long a `pause` error (bad credentials, no balance) stops sending (default 60 s). */
   pauseMs?: number;
+  /**
+   * Marketing consent, checked right before sending (so an opt-out or a withdrawn consent
+   * that arrived while the message waited still counts). `retryable`: the check itself
+   * failed (Bitrix24 unreachable) — try again later, never send unchecked.
+   */
+  checkConsent?: (
+    m: Message,
+  ) => Promise<{ allowed: true } | { allowed: false; reason: string; retryable?: boolean }>;
   /** Called on pause errors, e.g. to raise an alert metric. */
   onPause?: (reason: string, until: number) => void;
   /** Called after each message leaves `sending` (metrics, CLI waiting). */
@@ -83,6 +91,39 @@ export function makeSender(opts: SenderOptions) {
             'lookup',
           );
           opts.onOutcome?.(m, 'accepted');
+          return;
+        }
+      }
+      if (m.kind === 'marketing' && opts.checkConsent) {
+        const consent = await opts.checkConsent(m);
+        if (!consent.allowed) {
+          const t = now();
+          if (consent.retryable) {
+            log.warn(
+              { messageId: m.id, reason: consent.reason },
+              'consent check failed; will retry',
+            );
+            await requeue(m, backoffMs(m.attempts), consent.reason, Boolean(m.unsure));
+            opts.onOutcome?.(m, 'retry');
+            return;
+          }
+          log.info(
+            { messageId: m.id, reason: consent.reason },
+            'marketing SMS refused: no consent',
+          );
+          await finishClaim(
+            opts.conn,
+            m.id,
+            workerId,
+            {
+              state: 'failed',
+              fail_reason: consent.reason,
+              final_at: t,
+              ...b24StatusPatch(m, 'failed', t),
+            },
+            t,
+          );
+          opts.onOutcome?.(m, 'failed');
           return;
         }
       }

@@ -236,6 +236,8 @@ describe('status push inside Bitrix24 limits', () => {
       b24: { accessTokenTtlSec: 3, bucket: { rate: 1, burst: 3 } },
       env: { B24_RATE: '1', B24_BURST: '3', MTS_RATE_LIMIT: '200', B24_PUSH_DELAY_MS: '2000' },
     });
+    // Let the start-up consent sync finish so only status pushes are counted.
+    await h.service.consent.syncNow((await listPortals(h.db.conn))[0]?.id as string);
     const before = h.b24.restRequests.total;
     const ids: string[] = [];
     for (let i = 0; i < 200; i++)

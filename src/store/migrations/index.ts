@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import type { Connection, DialectCaps } from '../dialects/types.js';
+import { consentMigration } from './0003_consent.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -189,10 +190,19 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
           .addColumn('created_at', ts, (c) => c.notNull())
           .addColumn('updated_at', ts, (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('robot_jobs_due').on('robot_jobs').columns(['state', 'run_at']).execute();
-        await db.schema.createIndex('robot_jobs_events').on('robot_jobs').columns(['event_state', 'event_run_at']).execute();
+        await db.schema
+          .createIndex('robot_jobs_due')
+          .on('robot_jobs')
+          .columns(['state', 'run_at'])
+          .execute();
+        await db.schema
+          .createIndex('robot_jobs_events')
+          .on('robot_jobs')
+          .columns(['event_state', 'event_run_at'])
+          .execute();
       },
     },
+    '0005_consent': consentMigration(caps),
   };
 }
 
