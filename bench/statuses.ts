@@ -38,7 +38,10 @@ async function main() {
   const b24 = await startBitrix24Emulator();
   const port = 30000 + Math.floor(Math.random() * 20000);
   const url = `http://127.0.0.1:${port}`;
-  const dbUrl = args.db === 'postgres' ? `postgres://postgres@127.0.0.1:5432/test?schema=bench_${randomBytes(4).toString('hex')}` : `sqlite:${join(dir, 'bench.sqlite')}`;
+  const dbUrl =
+    args.db === 'postgres'
+      ? `postgres://postgres@127.0.0.1:5432/test?schema=bench_${randomBytes(4).toString('hex')}`
+      : `sqlite:${join(dir, 'bench.sqlite')}`;
   const config = loadConfig({
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -68,11 +71,33 @@ async function main() {
     for (let i = 0; i < N; i++) {
       const b24Id = randomBytes(16).toString('hex');
       b24.registerMessage('mts_sms_by', b24Id);
-      const { message } = await intakeSms(conn, { portalId: portal.id, b24MessageId: b24Id, source: 'crm', kind: 'transactional', to: `+37529${1_000_000 + i}`, text: `bench ${i}`, alphaName: 'SANDBOX' }, now);
+      const { message } = await intakeSms(
+        conn,
+        {
+          portalId: portal.id,
+          b24MessageId: b24Id,
+          source: 'crm',
+          kind: 'transactional',
+          to: `+37529${1_000_000 + i}`,
+          text: `bench ${i}`,
+          alphaName: 'SANDBOX',
+        },
+        now,
+      );
       msgs.push({ id: message.id, mtsId: randomUUID(), b24Id });
     }
     for (const m of msgs) {
-      await conn.db.updateTable('messages').set({ state: 'ACCEPTD', mts_message_id: m.mtsId, accepted_at: now, b24_status: 'sent', b24_pushed_status: 'sent' }).where('id', '=', m.id).execute();
+      await conn.db
+        .updateTable('messages')
+        .set({
+          state: 'ACCEPTD',
+          mts_message_id: m.mtsId,
+          accepted_at: now,
+          b24_status: 'sent',
+          b24_pushed_status: 'sent',
+        })
+        .where('id', '=', m.id)
+        .execute();
     }
     const restBefore = b24.restRequests.total;
     service.startWorkers();
@@ -88,10 +113,25 @@ async function main() {
         while (next < msgs.length) {
           const m = msgs[next++];
           if (!m) break;
-          const body = JSON.stringify({ number: 375291234567, time: Date.now(), status: 2, substatus: 23, hyber_status: 23011, message_id: m.mtsId, extra_id: m.id, sent_via: 'sms', total_sms_parts: 1, delivered_sms_parts: 1 });
+          const body = JSON.stringify({
+            number: 375291234567,
+            time: Date.now(),
+            status: 2,
+            substatus: 23,
+            hyber_status: 23011,
+            message_id: m.mtsId,
+            extra_id: m.id,
+            sent_via: 'sms',
+            total_sms_parts: 1,
+            delivered_sms_parts: 1,
+          });
           const s = performance.now();
           postedAt.set(m.b24Id, Date.now());
-          const res = await fetch(dlrUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          const res = await fetch(dlrUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
           await res.arrayBuffer();
           if (res.status !== 200) throw new Error(`DLR answered ${res.status}`);
           latencies.push(performance.now() - s);
@@ -99,19 +139,29 @@ async function main() {
       }),
     );
     const dlrSeconds = (performance.now() - t0) / 1000;
-    console.log(`DLR intake on ${args.db}: ${N} reports in ${dlrSeconds.toFixed(1)} s = ${(N / dlrSeconds).toFixed(0)}/s, p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms (${CONNECTIONS} connections)`);
+    console.log(
+      `DLR intake on ${args.db}: ${N} reports in ${dlrSeconds.toFixed(1)} s = ${(N / dlrSeconds).toFixed(0)}/s, p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms (${CONNECTIONS} connections)`,
+    );
 
     // 2 + 3. Wait for every status in the Bitrix24 emulator.
     const arrivedAt = new Map<string, number>();
     const deadline = Date.now() + 10 * 60_000;
     while (arrivedAt.size < N && Date.now() < deadline) {
-      for (const u of b24.statusUpdates) if (u.status === 'delivered' && !arrivedAt.has(u.messageId)) arrivedAt.set(u.messageId, u.at);
+      for (const u of b24.statusUpdates)
+        if (u.status === 'delivered' && !arrivedAt.has(u.messageId))
+          arrivedAt.set(u.messageId, u.at);
       await new Promise((r) => setTimeout(r, 200));
     }
     const rest = b24.restRequests.total - restBefore;
-    const delays = msgs.map((m) => ((arrivedAt.get(m.b24Id) ?? Number.NaN) - (postedAt.get(m.b24Id) ?? 0)) / 1000);
-    console.log(`status push: ${arrivedAt.size}/${N} statuses in ${rest} REST requests = ${(rest / N).toFixed(3)} requests per status (bucket 2/s, burst 50)`);
-    console.log(`DLR → status in Bitrix24: p50 ${pct(delays, 50).toFixed(1)} s, p99 ${pct(delays, 99).toFixed(1)} s (floor: ${N} statuses / 50 per batch / 2 req/s after the burst)`);
+    const delays = msgs.map(
+      (m) => ((arrivedAt.get(m.b24Id) ?? Number.NaN) - (postedAt.get(m.b24Id) ?? 0)) / 1000,
+    );
+    console.log(
+      `status push: ${arrivedAt.size}/${N} statuses in ${rest} REST requests = ${(rest / N).toFixed(3)} requests per status (bucket 2/s, burst 50)`,
+    );
+    console.log(
+      `DLR → status in Bitrix24: p50 ${pct(delays, 50).toFixed(1)} s, p99 ${pct(delays, 99).toFixed(1)} s (floor: ${N} statuses / 50 per batch / 2 req/s after the burst)`,
+    );
   } finally {
     await service.close();
     await conn.close();

@@ -17,18 +17,29 @@ export function parseDocumentId(documentId: string[]): DocumentRef {
   if (m) return { entity: (m[1] as string).toLowerCase() as CrmEntity, id: Number(m[2]) };
   m = /^DYNAMIC_(\d+)_(\d+)$/.exec(raw);
   if (m) return { entity: 'item', entityTypeId: Number(m[1]), id: Number(m[2]) };
-  throw new ValidationError(`the robot runs on a document this app does not handle: ${JSON.stringify(documentId)}`, 'ROBOT_DOCUMENT');
+  throw new ValidationError(
+    `the robot runs on a document this app does not handle: ${JSON.stringify(documentId)}`,
+    'ROBOT_DOCUMENT',
+  );
 }
 
 /**
  * Loads the robot's CRM document and the records around it (a deal's contact and company, a
  * lead's contact…) — one REST call per record, through the portal's bucket.
  */
-export async function loadCrmDocument(api: Bitrix24Api, portalId: string, ref: DocumentRef): Promise<CrmDocument> {
-  const get = (method: string, id: unknown) => api.call<CrmFields>(portalId, method, { id: Number(id) });
+export async function loadCrmDocument(
+  api: Bitrix24Api,
+  portalId: string,
+  ref: DocumentRef,
+): Promise<CrmDocument> {
+  const get = (method: string, id: unknown) =>
+    api.call<CrmFields>(portalId, method, { id: Number(id) });
   const doc: CrmDocument = { entity: ref.entity };
   if (ref.entity === 'item') {
-    const r = await api.call<{ item: CrmFields }>(portalId, 'crm.item.get', { entityTypeId: ref.entityTypeId, id: ref.id });
+    const r = await api.call<{ item: CrmFields }>(portalId, 'crm.item.get', {
+      entityTypeId: ref.entityTypeId,
+      id: ref.id,
+    });
     doc.item = r.item;
     const contactId = r.item.contactId ?? r.item.CONTACT_ID;
     const companyId = r.item.companyId ?? r.item.COMPANY_ID;
@@ -38,8 +49,10 @@ export async function loadCrmDocument(api: Bitrix24Api, portalId: string, ref: D
   }
   const own = await get(`crm.${ref.entity}.get`, ref.id);
   doc[ref.entity] = own;
-  if (ref.entity !== 'contact' && Number(own.CONTACT_ID) > 0) doc.contact = await get('crm.contact.get', own.CONTACT_ID);
-  if ((ref.entity === 'deal' || ref.entity === 'contact') && Number(own.COMPANY_ID) > 0) doc.company = await get('crm.company.get', own.COMPANY_ID);
+  if (ref.entity !== 'contact' && Number(own.CONTACT_ID) > 0)
+    doc.contact = await get('crm.contact.get', own.CONTACT_ID);
+  if ((ref.entity === 'deal' || ref.entity === 'contact') && Number(own.COMPANY_ID) > 0)
+    doc.company = await get('crm.company.get', own.COMPANY_ID);
   return doc;
 }
 
@@ -59,12 +72,20 @@ function phonesOf(record: CrmFields | undefined): PhoneValue[] {
  * phone), then the related contact, then the company; MOBILE-typed values first. Returns the
  * normalized number, or a reason naming what was found.
  */
-export function pickMobilePhone(doc: CrmDocument): { ok: true; phone: string } | { ok: false; reason: string } {
+export function pickMobilePhone(
+  doc: CrmDocument,
+): { ok: true; phone: string } | { ok: false; reason: string } {
   const order: (CrmFields | undefined)[] =
-    doc.entity === 'lead' ? [doc.lead, doc.contact] : doc.entity === 'contact' ? [doc.contact] : [doc.contact, doc.lead, doc.company, doc.item];
+    doc.entity === 'lead'
+      ? [doc.lead, doc.contact]
+      : doc.entity === 'contact'
+        ? [doc.contact]
+        : [doc.contact, doc.lead, doc.company, doc.item];
   const seen: string[] = [];
   for (const record of order) {
-    const values = phonesOf(record).sort((a, b) => Number(b.VALUE_TYPE === 'MOBILE') - Number(a.VALUE_TYPE === 'MOBILE'));
+    const values = phonesOf(record).sort(
+      (a, b) => Number(b.VALUE_TYPE === 'MOBILE') - Number(a.VALUE_TYPE === 'MOBILE'),
+    );
     for (const v of values) {
       const raw = String(v.VALUE ?? '').trim();
       if (!raw) continue;
@@ -75,6 +96,8 @@ export function pickMobilePhone(doc: CrmDocument): { ok: true; phone: string } |
   }
   return {
     ok: false,
-    reason: seen.length ? `no mobile phone in the CRM record: ${seen.join(', ')}` : 'no phone number in the CRM record (or its contact)',
+    reason: seen.length
+      ? `no mobile phone in the CRM record: ${seen.join(', ')}`
+      : 'no phone number in the CRM record (or its contact)',
   };
 }

@@ -15,7 +15,12 @@ export function robotDefinition(handler: string) {
       en: 'Sends an SMS through MTS Communicator. The text may use #CONTACT_NAME#, #DEAL_TITLE#, #DEAL_OPPORTUNITY# and other CRM fields.',
     },
     PROPERTIES: {
-      text: { Name: { ru: 'Текст SMS', en: 'SMS text' }, Type: 'text', Required: 'Y', Multiple: 'N' },
+      text: {
+        Name: { ru: 'Текст SMS', en: 'SMS text' },
+        Type: 'text',
+        Required: 'Y',
+        Multiple: 'N',
+      },
       message_type: {
         Name: { ru: 'Тип сообщения', en: 'Message type' },
         Type: 'select',
@@ -26,16 +31,34 @@ export function robotDefinition(handler: string) {
       },
       phone: {
         Name: { ru: 'Телефон получателя (необязательно)', en: 'Recipient phone (optional)' },
-        Description: { ru: 'Если пусто — мобильный телефон клиента из CRM', en: 'Empty: the client’s mobile phone from the CRM' },
+        Description: {
+          ru: 'Если пусто — мобильный телефон клиента из CRM',
+          en: 'Empty: the client’s mobile phone from the CRM',
+        },
         Type: 'string',
         Required: 'N',
         Multiple: 'N',
       },
-      send_at: { Name: { ru: 'Отправить в (необязательно)', en: 'Send at (optional)' }, Type: 'datetime', Required: 'N', Multiple: 'N' },
+      send_at: {
+        Name: { ru: 'Отправить в (необязательно)', en: 'Send at (optional)' },
+        Type: 'datetime',
+        Required: 'N',
+        Multiple: 'N',
+      },
     },
     RETURN_PROPERTIES: {
-      status: { Name: { ru: 'Статус', en: 'Status' }, Type: 'string', Required: 'N', Multiple: 'N' },
-      message_id: { Name: { ru: 'ID сообщения', en: 'Message ID' }, Type: 'string', Required: 'N', Multiple: 'N' },
+      status: {
+        Name: { ru: 'Статус', en: 'Status' },
+        Type: 'string',
+        Required: 'N',
+        Multiple: 'N',
+      },
+      message_id: {
+        Name: { ru: 'ID сообщения', en: 'Message ID' },
+        Type: 'string',
+        Required: 'N',
+        Multiple: 'N',
+      },
       error: { Name: { ru: 'Ошибка', en: 'Error' }, Type: 'string', Required: 'N', Multiple: 'N' },
     },
     FILTER: {

@@ -18,5 +18,7 @@ export function parseSendAt(value: unknown): number | undefined {
     const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s.replace(' ', 'T')}+03:00`);
     if (Number.isFinite(t)) return t;
   }
-  throw new Error(`cannot read the send time "${s}": use DD.MM.YYYY HH:MM (Minsk time) or ISO 8601`);
+  throw new Error(
+    `cannot read the send time "${s}": use DD.MM.YYYY HH:MM (Minsk time) or ISO 8601`,
+  );
 }

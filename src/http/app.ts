@@ -61,12 +61,10 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
   );
 
   app.setNotFoundHandler((req, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: 'not_found',
-        message: `${req.method} ${req.url} is not a route of this service`,
-      }),
+    reply.code(404).send({
+      error: 'not_found',
+      message: `${req.method} ${req.url} is not a route of this service`,
+    }),
   );
   return app;
 }

@@ -8,7 +8,13 @@ export type RobotJob = Selectable<RobotJobsTable>;
 /** Commits a robot call; the same event_token twice is one job. */
 export async function insertRobotJob(
   conn: Connection,
-  j: { portalId: string; eventToken: string; code: string; documentId: string[]; properties: Record<string, unknown> },
+  j: {
+    portalId: string;
+    eventToken: string;
+    code: string;
+    documentId: string[];
+    properties: Record<string, unknown>;
+  },
   now: number,
 ): Promise<{ job: RobotJob; created: boolean }> {
   const inserted = await conn.db
@@ -33,17 +39,37 @@ export async function insertRobotJob(
     .returningAll()
     .executeTakeFirst();
   if (inserted) return { job: inserted, created: true };
-  const job = await conn.db.selectFrom('robot_jobs').selectAll().where('event_token', '=', j.eventToken).executeTakeFirstOrThrow();
+  const job = await conn.db
+    .selectFrom('robot_jobs')
+    .selectAll()
+    .where('event_token', '=', j.eventToken)
+    .executeTakeFirstOrThrow();
   return { job, created: false };
 }
 
 /** Pending jobs that are due. One worker (lease) processes them, so no row locking is needed. */
 export function dueRobotJobs(conn: Connection, now: number, limit: number): Promise<RobotJob[]> {
-  return conn.db.selectFrom('robot_jobs').selectAll().where('state', '=', 'pending').where('run_at', '<=', now).orderBy('run_at').limit(limit).execute();
+  return conn.db
+    .selectFrom('robot_jobs')
+    .selectAll()
+    .where('state', '=', 'pending')
+    .where('run_at', '<=', now)
+    .orderBy('run_at')
+    .limit(limit)
+    .execute();
 }
 
-export async function updateRobotJob(conn: Connection, id: string, patch: Partial<Omit<RobotJob, 'id'>>, now: number): Promise<void> {
-  await conn.db.updateTable('robot_jobs').set({ ...patch, updated_at: now }).where('id', '=', id).execute();
+export async function updateRobotJob(
+  conn: Connection,
+  id: string,
+  patch: Partial<Omit<RobotJob, 'id'>>,
+  now: number,
+): Promise<void> {
+  await conn.db
+    .updateTable('robot_jobs')
+    .set({ ...patch, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 export interface RobotAnswer {
@@ -57,7 +83,11 @@ export interface RobotAnswer {
  * Jobs whose answer can go to Bitrix24: failed jobs, and queued jobs whose message has left
  * the queue (accepted by MTS, or failed).
  */
-export async function dueRobotAnswers(conn: Connection, now: number, limit: number): Promise<RobotAnswer[]> {
+export async function dueRobotAnswers(
+  conn: Connection,
+  now: number,
+  limit: number,
+): Promise<RobotAnswer[]> {
   const rows = await conn.db
     .selectFrom('robot_jobs as j')
     .leftJoin('messages as m', 'm.id', 'j.message_id')
@@ -65,9 +95,18 @@ export async function dueRobotAnswers(conn: Connection, now: number, limit: numb
     .select(['m.state as m_state', 'm.fail_reason as m_fail_reason'])
     .where('j.event_state', '=', 1)
     .where('j.event_run_at', '<=', now)
-    .where((eb) => eb.or([eb('j.state', '=', 'failed'), eb.and([eb('m.state', 'is not', null), eb('m.state', 'not in', ['queued', 'sending'])])]))
+    .where((eb) =>
+      eb.or([
+        eb('j.state', '=', 'failed'),
+        eb.and([eb('m.state', 'is not', null), eb('m.state', 'not in', ['queued', 'sending'])]),
+      ]),
+    )
     .orderBy('j.event_run_at')
     .limit(limit)
     .execute();
-  return rows.map(({ m_state, m_fail_reason, ...job }) => ({ job: job as RobotJob, messageState: m_state ?? null, failReason: m_fail_reason ?? null }));
+  return rows.map(({ m_state, m_fail_reason, ...job }) => ({
+    job: job as RobotJob,
+    messageState: m_state ?? null,
+    failReason: m_fail_reason ?? null,
+  }));
 }

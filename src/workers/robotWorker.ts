@@ -10,7 +10,13 @@ import { buildTemplateValues, renderTemplate } from '../domain/template.js';
 import { coerceError } from '../errors.js';
 import type { Connection } from '../store/dialects/types.js';
 import { acquireLease } from '../store/leases.js';
-import { dueRobotAnswers, dueRobotJobs, type RobotAnswer, type RobotJob, updateRobotJob } from '../store/robotJobs.js';
+import {
+  dueRobotAnswers,
+  dueRobotJobs,
+  type RobotAnswer,
+  type RobotJob,
+  updateRobotJob,
+} from '../store/robotJobs.js';
 
 export interface RobotWorkerOptions {
   conn: Connection;
@@ -19,7 +25,10 @@ export interface RobotWorkerOptions {
   logger: Logger;
   holder: string;
   /** Alpha name and quiet hours for a portal and message type. */
-  senderFor: (portalId: string, kind: 'transactional' | 'marketing') => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
+  senderFor: (
+    portalId: string,
+    kind: 'transactional' | 'marketing',
+  ) => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
   /** A message was queued. */
   onQueued?: () => void;
   /** Tick between scans (default 250 ms). */
@@ -48,7 +57,12 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
 
   async function fail(job: RobotJob, error: string): Promise<void> {
     log.info({ jobId: job.id, error }, 'robot refused; answering Bitrix24 with the error');
-    await updateRobotJob(opts.conn, job.id, { state: 'failed', last_error: error, event_state: 1, event_run_at: 0 }, opts.clock.now());
+    await updateRobotJob(
+      opts.conn,
+      job.id,
+      { state: 'failed', last_error: error, event_state: 1, event_run_at: 0 },
+      opts.clock.now(),
+    );
   }
 
   async function processJob(job: RobotJob): Promise<void> {
@@ -66,14 +80,24 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
 
     let doc: Awaited<ReturnType<typeof loadCrmDocument>>;
     try {
-      doc = await loadCrmDocument(opts.api, job.portal_id, parseDocumentId(JSON.parse(job.document_id)));
+      doc = await loadCrmDocument(
+        opts.api,
+        job.portal_id,
+        parseDocumentId(JSON.parse(job.document_id)),
+      );
     } catch (err) {
       const e = coerceError(err);
       if (e.action === 'permanent') return fail(job, `cannot read the CRM document: ${e.message}`);
-      if (job.attempts + 1 >= maxAttempts) return fail(job, `Bitrix24 did not answer for too long: ${e.message}`);
+      if (job.attempts + 1 >= maxAttempts)
+        return fail(job, `Bitrix24 did not answer for too long: ${e.message}`);
       const now = opts.clock.now();
       log.warn({ jobId: job.id, err: e.message }, 'loading the CRM document failed; will retry');
-      await updateRobotJob(opts.conn, job.id, { attempts: job.attempts + 1, run_at: now + backoff(job.attempts), last_error: e.message }, now);
+      await updateRobotJob(
+        opts.conn,
+        job.id,
+        { attempts: job.attempts + 1, run_at: now + backoff(job.attempts), last_error: e.message },
+        now,
+      );
       return;
     }
 
@@ -91,28 +115,58 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
       const tconn = { ...opts.conn, db: trx };
       const { message } = await intakeSms(
         tconn,
-        { portalId: job.portal_id, b24MessageId: null, source: 'robot', kind, to: picked.phone, text: rendered.text, alphaName, quietHours, ...(sendAt !== undefined ? { sendAt } : {}) },
+        {
+          portalId: job.portal_id,
+          b24MessageId: null,
+          source: 'robot',
+          kind,
+          to: picked.phone,
+          text: rendered.text,
+          alphaName,
+          quietHours,
+          ...(sendAt !== undefined ? { sendAt } : {}),
+        },
         now,
       );
-      await updateRobotJob(tconn, job.id, { state: 'queued', message_id: message.id, event_state: 1, event_run_at: 0, last_error: null }, now);
+      await updateRobotJob(
+        tconn,
+        job.id,
+        {
+          state: 'queued',
+          message_id: message.id,
+          event_state: 1,
+          event_run_at: 0,
+          last_error: null,
+        },
+        now,
+      );
       return message;
     });
-    log.info({ jobId: job.id, messageId: message.id, state: message.state, runAt: message.run_at }, 'robot SMS queued');
+    log.info(
+      { jobId: job.id, messageId: message.id, state: message.state, runAt: message.run_at },
+      'robot SMS queued',
+    );
     if (message.state === 'queued') opts.onQueued?.();
   }
 
   function answerOf(a: RobotAnswer): Record<string, string> {
-    if (a.job.state === 'failed') return { status: 'failed', message_id: '', error: a.job.last_error ?? 'failed' };
+    if (a.job.state === 'failed')
+      return { status: 'failed', message_id: '', error: a.job.last_error ?? 'failed' };
     const state = (a.messageState ?? 'failed') as MtsState | 'failed';
     const status = toBitrixStatus(state);
-    return { status, message_id: a.job.message_id ?? '', error: status === 'failed' || status === 'undelivered' ? (a.failReason ?? state) : '' };
+    return {
+      status,
+      message_id: a.job.message_id ?? '',
+      error: status === 'failed' || status === 'undelivered' ? (a.failReason ?? state) : '',
+    };
   }
 
   async function sendAnswers(): Promise<void> {
     const now = opts.clock.now();
     const due = await dueRobotAnswers(opts.conn, now, 500);
     const byPortal = new Map<string, RobotAnswer[]>();
-    for (const a of due) byPortal.set(a.job.portal_id, [...(byPortal.get(a.job.portal_id) ?? []), a]);
+    for (const a of due)
+      byPortal.set(a.job.portal_id, [...(byPortal.get(a.job.portal_id) ?? []), a]);
     for (const [portalId, list] of byPortal) {
       for (let i = 0; i < list.length; i += 50) {
         const chunk = list.slice(i, i + 50);
@@ -123,7 +177,11 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
           values.set(a.job.id, rv);
           commands[`e_${a.job.id}`] = {
             method: 'bizproc.event.send',
-            params: { EVENT_TOKEN: a.job.event_token, RETURN_VALUES: rv, LOG_MESSAGE: rv.error ? `SMS: ${rv.error}` : `SMS ${rv.status}: ${rv.message_id}` },
+            params: {
+              EVENT_TOKEN: a.job.event_token,
+              RETURN_VALUES: rv,
+              LOG_MESSAGE: rv.error ? `SMS: ${rv.error}` : `SMS ${rv.status}: ${rv.message_id}`,
+            },
           };
         }
         try {
@@ -132,19 +190,44 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
           for (const a of chunk) {
             const r = results[`e_${a.job.id}`];
             const rv = JSON.stringify(values.get(a.job.id));
-            if (r?.ok) await updateRobotJob(opts.conn, a.job.id, { event_state: 2, return_values: rv }, t);
-            else if (r && !/^(INTERNAL|QUERY_LIMIT|OPERATION_TIME)/.test(r.error) && a.job.event_attempts >= 2) {
+            if (r?.ok)
+              await updateRobotJob(opts.conn, a.job.id, { event_state: 2, return_values: rv }, t);
+            else if (
+              r &&
+              !/^(INTERNAL|QUERY_LIMIT|OPERATION_TIME)/.test(r.error) &&
+              a.job.event_attempts >= 2
+            ) {
               // The workflow may have been stopped or the token has expired: nothing to wait for.
-              log.warn({ jobId: a.job.id, error: r.error, description: r.description }, 'Bitrix24 refused the robot answer; giving up');
+              log.warn(
+                { jobId: a.job.id, error: r.error, description: r.description },
+                'Bitrix24 refused the robot answer; giving up',
+              );
               await updateRobotJob(opts.conn, a.job.id, { event_state: 3, return_values: rv }, t);
             } else {
-              await updateRobotJob(opts.conn, a.job.id, { event_attempts: a.job.event_attempts + 1, event_run_at: t + backoff(a.job.event_attempts) }, t);
+              await updateRobotJob(
+                opts.conn,
+                a.job.id,
+                {
+                  event_attempts: a.job.event_attempts + 1,
+                  event_run_at: t + backoff(a.job.event_attempts),
+                },
+                t,
+              );
             }
           }
         } catch (err) {
           const t = opts.clock.now();
           log.warn({ portalId, err: coerceError(err).message }, 'robot answers failed; will retry');
-          for (const a of chunk) await updateRobotJob(opts.conn, a.job.id, { event_attempts: a.job.event_attempts + 1, event_run_at: t + backoff(a.job.event_attempts) }, t);
+          for (const a of chunk)
+            await updateRobotJob(
+              opts.conn,
+              a.job.id,
+              {
+                event_attempts: a.job.event_attempts + 1,
+                event_run_at: t + backoff(a.job.event_attempts),
+              },
+              t,
+            );
         }
       }
     }
@@ -157,7 +240,16 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
       } catch (err) {
         log.error({ err, jobId: job.id }, 'robot job failed unexpectedly; will retry');
         const now = opts.clock.now();
-        await updateRobotJob(opts.conn, job.id, { attempts: job.attempts + 1, run_at: now + backoff(job.attempts), last_error: String(err) }, now);
+        await updateRobotJob(
+          opts.conn,
+          job.id,
+          {
+            attempts: job.attempts + 1,
+            run_at: now + backoff(job.attempts),
+            last_error: String(err),
+          },
+          now,
+        );
       }
     }
     await sendAnswers();
@@ -166,7 +258,8 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
   async function run(): Promise<void> {
     while (!stop.signal.aborted) {
       try {
-        if (await acquireLease(opts.conn, 'robots', opts.holder, 30_000, opts.clock.now())) await tick();
+        if (await acquireLease(opts.conn, 'robots', opts.holder, 30_000, opts.clock.now()))
+          await tick();
       } catch (err) {
         log.error({ err }, 'robot worker error; retrying');
       }

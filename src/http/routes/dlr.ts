@@ -24,12 +24,10 @@ export function dlrRoutes(app: FastifyInstance, deps: DlrRouteDeps): void {
         .send({ error: 'unknown_key', message: 'No portal has this callback key.' });
     if (req.body == null || typeof req.body !== 'object') {
       deps.metrics.dlrs.inc({ kind: 'invalid' });
-      return reply
-        .code(400)
-        .send({
-          error: 'invalid_body',
-          message: 'Expected a JSON delivery report or an array of them.',
-        });
+      return reply.code(400).send({
+        error: 'invalid_body',
+        message: 'Expected a JSON delivery report or an array of them.',
+      });
     }
     const { reports, errors } = parseDeliveryReports(req.body);
     if (errors.length) {

@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { parseRobotRequest, type RobotRequest, timingSafeTokenEqual } from '../../bitrix24/inbound.js';
+import {
+  parseRobotRequest,
+  type RobotRequest,
+  timingSafeTokenEqual,
+} from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import { ROBOT_CODE } from '../../core/robotDefinition.js';
 import type { Connection } from '../../store/dialects/types.js';
@@ -21,7 +25,8 @@ export interface RobotRouteDeps {
 export function robotRoutes(app: FastifyInstance, deps: RobotRouteDeps): void {
   app.post<{ Params: { key: string } }>('/b24/robot/:key', async (req, reply) => {
     const portal = await getPortalByHandlerKey(deps.conn, req.params.key);
-    if (!portal) return reply.code(401).send({ error: 'unauthorized', message: 'Unknown handler key.' });
+    if (!portal)
+      return reply.code(401).send({ error: 'unauthorized', message: 'Unknown handler key.' });
     let robot: RobotRequest;
     try {
       robot = parseRobotRequest(req.body);
@@ -29,15 +34,36 @@ export function robotRoutes(app: FastifyInstance, deps: RobotRouteDeps): void {
       return reply.code(400).send({ error: 'invalid_request', message: (err as Error).message });
     }
     const token = robot.auth.applicationToken;
-    if (!token || !portal.application_token || !timingSafeTokenEqual(token, portal.application_token)) {
-      req.log.warn({ portalId: portal.id }, 'robot call with a missing or wrong application_token refused');
-      return reply.code(403).send({ error: 'forbidden', message: 'application_token does not match this portal' });
+    if (
+      !token ||
+      !portal.application_token ||
+      !timingSafeTokenEqual(token, portal.application_token)
+    ) {
+      req.log.warn(
+        { portalId: portal.id },
+        'robot call with a missing or wrong application_token refused',
+      );
+      return reply
+        .code(403)
+        .send({ error: 'forbidden', message: 'application_token does not match this portal' });
     }
-    if (robot.auth.memberId !== portal.id) return reply.code(403).send({ error: 'forbidden', message: 'member_id does not match this handler key' });
-    if (robot.code !== ROBOT_CODE) return reply.code(400).send({ error: 'invalid_request', message: `unknown robot code "${robot.code}"` });
+    if (robot.auth.memberId !== portal.id)
+      return reply
+        .code(403)
+        .send({ error: 'forbidden', message: 'member_id does not match this handler key' });
+    if (robot.code !== ROBOT_CODE)
+      return reply
+        .code(400)
+        .send({ error: 'invalid_request', message: `unknown robot code "${robot.code}"` });
     const { job, created } = await insertRobotJob(
       deps.conn,
-      { portalId: portal.id, eventToken: robot.eventToken, code: robot.code, documentId: robot.documentId, properties: robot.properties },
+      {
+        portalId: portal.id,
+        eventToken: robot.eventToken,
+        code: robot.code,
+        documentId: robot.documentId,
+        properties: robot.properties,
+      },
       deps.clock.now(),
     );
     if (created) deps.onJob();
