@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease } from '../store/leases.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
 import { listPortals } from '../store/portals.js';
 import { type SyncResult, syncConsent } from './sync.js';
 import type { ConsentEntityType } from './types.js';
@@ -124,6 +124,7 @@ export function makeConsentSyncer(opts: ConsentSyncerOptions) {
       stop.abort();
       await loop;
       await Promise.allSettled([...running.values()]);
+      await releaseLease(opts.conn, LEASE, opts.holder).catch(() => {});
     },
   };
 }

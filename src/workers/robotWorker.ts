@@ -9,7 +9,7 @@ import { type MtsState, toBitrixStatus } from '../domain/status.js';
 import { buildTemplateValues, renderTemplate } from '../domain/template.js';
 import { coerceError } from '../errors.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease } from '../store/leases.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
 import {
   dueRobotAnswers,
   dueRobotJobs,
@@ -285,6 +285,8 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     async stop(): Promise<void> {
       stop.abort();
       await loop;
+      // Hand the singleton job over at once instead of after the lease expires.
+      await releaseLease(opts.conn, 'robots', opts.holder).catch(() => {});
     },
   };
 }

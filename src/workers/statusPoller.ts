@@ -4,7 +4,7 @@ import { applyReport } from '../core/applyReport.js';
 import { coerceError } from '../errors.js';
 import type { MtsClient, MtsReport } from '../mts/types.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease } from '../store/leases.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
 import { queueDepth } from '../store/outbox.js';
 import { duePolls, schedulePoll } from '../store/reports.js';
 import type { RateLimiter } from './rateLimiter.js';
@@ -119,6 +119,8 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
     async stop(): Promise<void> {
       stop.abort();
       await loop;
+      // Hand the singleton job over at once instead of after the lease expires.
+      await releaseLease(opts.conn, 'status-poller', opts.holder).catch(() => {});
     },
   };
 }

@@ -3,7 +3,7 @@ import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease } from '../store/leases.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
 import {
   dropPush,
   markPushed,
@@ -196,6 +196,8 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     async stop(): Promise<void> {
       stop.abort();
       await loop;
+      // Hand the singleton job over at once instead of after the lease expires.
+      await releaseLease(opts.conn, 'status-pusher', opts.holder).catch(() => {});
     },
   };
 }

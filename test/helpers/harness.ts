@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import {
   type Bitrix24Emulator,
@@ -35,6 +36,8 @@ export interface HarnessOptions {
   install?: boolean;
   /** Start the sender and pusher (default true). */
   workers?: boolean;
+  /** The service's clock (default the system clock). */
+  clock?: Clock;
 }
 
 /** Emulators + a real service on a fresh database, all over loopback HTTP. */
@@ -60,11 +63,18 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     B24_CLIENT_ID: b24.clientId,
     B24_CLIENT_SECRET: b24.clientSecret,
     B24_PUSH_DELAY_MS: '100',
+    // Tests run at any hour: quiet hours are tested explicitly.
+    MARKETING_QUIET_HOURS: '',
     LOG_LEVEL: 'silent',
     ...opts.env,
   };
   const config = loadConfig(env);
-  const service = await createService({ config, logger: silentLogger, conn: db.conn });
+  const service = await createService({
+    config,
+    logger: silentLogger,
+    conn: db.conn,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   await service.app.listen({ port, host: '127.0.0.1' });
   if (opts.install !== false) {
     const status = await b24.install(url);
