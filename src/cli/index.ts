@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { emulateCommand } from './emulate.js';
 import { migrateCommand } from './migrate.js';
 import { optoutCommand } from './optout.js';
+import { portalCommand } from './portal.js';
 import { registerCommand } from './register.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
@@ -18,6 +19,7 @@ serveCommand(program);
 migrateCommand(program);
 registerCommand(program);
 optoutCommand(program);
+portalCommand(program);
 sendCommand(program);
 emulateCommand(program);
 

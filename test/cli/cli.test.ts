@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/store/index.js';
+import { connect, migrate } from '../../src/store/index.js';
+import { upsertPortal } from '../../src/store/portals.js';
 import { runCli } from '../helpers/child.js';
 
 describe('b24-mts-sms CLI', () => {
@@ -13,7 +14,7 @@ describe('b24-mts-sms CLI', () => {
   it('--help lists every command', async () => {
     const { code, output } = await runCli(['--help'], env);
     expect(code).toBe(0);
-    for (const c of ['serve', 'migrate', 'register', 'send', 'emulate'])
+    for (const c of ['serve', 'migrate', 'register', 'send', 'emulate', 'optout', 'portal'])
       expect(output).toContain(c);
   });
 
@@ -44,6 +45,62 @@ describe('b24-mts-sms CLI', () => {
     const { code, output } = await runCli(['migrate'], { ...env, MTS_RATE_LIMIT: 'fast' });
     expect(code).toBe(2);
     expect(output).toContain('MTS_RATE_LIMIT');
+  });
+
+  it('a sender name that MTS cannot take stops the service at start, naming it', async () => {
+    const { code, output } = await runCli(['migrate'], { ...env, MTS_SENDER: 'МОЙ БРЕНД' });
+    expect(code).toBe(2);
+    expect(output).toMatch(/MTS_SENDER: .*GSM-7/);
+    const long = await runCli(['migrate'], { ...env, MTS_SENDER_MARKETING: 'TWELVE_CHARS' });
+    expect(long.code).toBe(2);
+    expect(long.output).toMatch(/MTS_SENDER_MARKETING: .*11 characters/);
+  });
+
+  it('portal set validates and stores per-portal settings; portal list shows them', async () => {
+    const conn = connect(env.DATABASE_URL);
+    await migrate(conn);
+    await upsertPortal(
+      conn,
+      {
+        id: 'm1',
+        domain: 'shop.bitrix24.by',
+        clientEndpoint: 'https://shop.bitrix24.by/rest/',
+        serverEndpoint: 'https://oauth.bitrix.info/rest/',
+        accessToken: 'a',
+        refreshToken: 'r',
+        expiresAt: 0,
+        applicationToken: 't',
+      },
+      Date.now(),
+    );
+    await conn.close();
+    const bad = await runCli(['portal', 'set', 'm1', '--sender', 'WAY_TOO_LONG_NAME'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain('--sender');
+    const ok = await runCli(
+      [
+        'portal',
+        'set',
+        'shop.bitrix24.by',
+        '--sender',
+        'SHOP',
+        '--quiet-hours',
+        '22:00-08:00',
+        '--timeline-notes',
+        'off',
+        '--enterprise',
+      ],
+      env,
+    );
+    expect(ok.code).toBe(0);
+    const list = await runCli(['portal', 'list', '--json'], env);
+    expect(JSON.parse(list.output)[0].settings).toEqual({
+      sender: 'SHOP',
+      quietHours: '22:00-08:00',
+      timelineNotes: false,
+      restRate: 5,
+      restBurst: 250,
+    });
   });
 
   it('sandbox refuses NODE_ENV=production', async () => {

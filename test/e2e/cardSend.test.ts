@@ -76,7 +76,11 @@ for (const dialect of DIALECTS) {
         () => h.b24.latestStatus(sent.messageId) === 'delivered',
         'delivered status in Bitrix24',
       );
-      const final = await getMessage(h.db.conn, stored?.id as string);
+      // The batch answer is recorded just after Bitrix24 has it.
+      const final = await waitFor(async () => {
+        const m = await getMessage(h.db.conn, stored?.id as string);
+        return m?.push_pending === 0 ? m : null;
+      }, 'the push recorded');
       expect(final).toMatchObject({
         state: 'DELIVRD',
         mts_message_id: atMts.messageId,

@@ -14,16 +14,31 @@ describe('marketing quiet hours (fake clock)', () => {
   it('holds a marketing SMS that arrives at 22:30 Minsk until 09:00, while transactional goes at once', async () => {
     // 2026-11-24 19:30 UTC = 22:30 in Minsk (UTC+3).
     const clock = new FakeClock(Date.UTC(2026, 10, 24, 19, 30));
-    h = await startHarness({ dialect: 'sqlite', clock, env: { MARKETING_QUIET_HOURS: '21:00-09:00' } });
+    h = await startHarness({
+      dialect: 'sqlite',
+      clock,
+      env: { MARKETING_QUIET_HOURS: '21:00-09:00' },
+    });
     h.b24.addContact({ NAME: 'Vera', PHONE: ['+375291234567'], UF_CRM_SMS_CONSENT: '1' });
     const portalId = (await listPortals(h.db.conn))[0]?.id as string;
 
-    const marketing = await h.b24.sendFromCard({ to: '+375291234567', text: 'Black Friday -30%', moduleId: 'sender' });
-    const service = await h.b24.sendFromCard({ to: '+375291234567', text: 'Your order has shipped' });
+    const marketing = await h.b24.sendFromCard({
+      to: '+375291234567',
+      text: 'Black Friday -30%',
+      moduleId: 'sender',
+    });
+    const service = await h.b24.sendFromCard({
+      to: '+375291234567',
+      text: 'Your order has shipped',
+    });
     await waitFor(() => h.mts.sent.length === 1, 'the transactional SMS');
     expect(h.mts.sent[0]?.text).toBe('Your order has shipped');
     const held = await getMessageByB24Id(h.db.conn, portalId, marketing.messageId);
-    expect(held).toMatchObject({ state: 'queued', kind: 'marketing', run_at: Date.UTC(2026, 10, 25, 6, 0) });
+    expect(held).toMatchObject({
+      state: 'queued',
+      kind: 'marketing',
+      run_at: Date.UTC(2026, 10, 25, 6, 0),
+    });
     expect(service.status).toBe(200);
 
     // 08:59 next morning: still held.
