@@ -176,7 +176,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return p ? portalSettings(p).timelineNotes !== false : false;
     },
     onBatch: (portalId, commands, ok) => {
-      metrics.restRequests.inc({ portal: portalId });
       metrics.pushes.inc({ portal: portalId, outcome: ok ? 'sent' : 'failed' }, commands);
     },
   });
@@ -279,6 +278,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       metrics.messages.reset();
       for (const [state, n] of Object.entries(byState)) metrics.messages.set({ state }, n);
       metrics.paused.set(sender.status().pausedUntil ? 1 : 0);
+      for (const p of await listPortals(conn))
+        metrics.restRequests.set({ portal: p.id }, b24.restRequests(p.id));
     },
   });
 

@@ -36,9 +36,9 @@ export function createMetrics() {
       labelNames: ['portal', 'outcome'],
       registers: [registry],
     }),
-    restRequests: new Counter({
-      name: 'b24mts_b24_rest_requests_total',
-      help: 'REST requests to Bitrix24 by portal',
+    restRequests: new Gauge({
+      name: 'b24mts_b24_rest_requests',
+      help: 'REST requests sent to each Bitrix24 portal since this instance started (every call and retry; OAuth excluded)',
       labelNames: ['portal'],
       registers: [registry],
     }),

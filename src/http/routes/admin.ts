@@ -95,6 +95,20 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     },
   );
 
+  // The app's page inside Bitrix24 (the local application's handler path). Bitrix24 opens it
+  // with a POST carrying the user's token; it shows no message data, only where things are.
+  const inPortal = async (_req: FastifyRequest, reply: FastifyReply) => {
+    reply.type('text/html; charset=utf-8');
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MTS Belarus SMS</title>
+<style>body{font:15px system-ui,sans-serif;margin:1.5rem;max-width:44rem}</style></head><body>
+<h1>MTS Belarus SMS</h1>${deps.sandbox ? '<p><b>SANDBOX MODE</b> — no real SMS is sent.</p>' : ''}
+<p>The SMS provider <b>MTS Belarus SMS</b> and the robot <b>SMS via MTS Belarus</b> are installed.
+Send from a CRM card (SMS), add the robot to a funnel stage, or use CRM marketing.</p>
+<p>Delivery statuses appear on the CRM card. Service status and messages: the service's admin page.</p></body></html>`;
+  };
+  app.get('/b24/app', inPortal);
+  app.post('/b24/app', inPortal);
+
   app.get('/', async (req, reply) => {
     const open = authorized(deps, req);
     const o = open ? await overview(deps) : null;

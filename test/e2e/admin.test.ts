@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('admin page, API, health and metrics', () => {
+  let h: Harness;
+  const TOKEN = 'admin-secret-token-123';
+  beforeAll(async () => {
+    h = await startHarness({ dialect: 'sqlite', env: { ADMIN_TOKEN: TOKEN } });
+    const s = await h.b24.sendFromCard({ to: '+375291234567', text: 'hello' });
+    await waitFor(() => h.b24.latestStatus(s.messageId) === 'delivered', 'delivered');
+  });
+  afterAll(() => h.close());
+
+  it('the API needs the admin token and masks phone numbers', async () => {
+    expect((await fetch(`${h.url}/api/overview`)).status).toBe(401);
+    expect(
+      (await fetch(`${h.url}/api/overview`, { headers: { authorization: 'Bearer wrong' } })).status,
+    ).toBe(401);
+    const o = (await (
+      await fetch(`${h.url}/api/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { portals: unknown[] };
+    expect(o).toMatchObject({
+      sandbox: false,
+      database: 'sqlite',
+      messagesByState: { DELIVRD: 1 },
+    });
+    expect(o.portals).toHaveLength(1);
+    const msgs = (await (
+      await fetch(`${h.url}/api/messages?state=DELIVRD`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+    ).json()) as { phone: string }[];
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0].phone).toBe('+375 29 ***-**-67');
+    expect(JSON.stringify(msgs)).not.toContain('1234567');
+  });
+
+  it('the status page shows counts only with the token; the in-portal page opens by POST', async () => {
+    const closed = await (await fetch(`${h.url}/`)).text();
+    expect(closed).not.toContain('DELIVRD');
+    const open = await (await fetch(`${h.url}/?token=${TOKEN}`)).text();
+    expect(open).toContain('DELIVRD');
+    expect(open).toContain(h.b24.domain);
+    const inPortal = await fetch(`${h.url}/b24/app`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'AUTH_ID=x&member_id=y',
+    });
+    expect(inPortal.status).toBe(200);
+    expect(await inPortal.text()).toContain('MTS Belarus SMS');
+  });
+
+  it('readyz and metrics report the database and the messages', async () => {
+    expect(await (await fetch(`${h.url}/readyz`)).json()).toEqual({ ok: true, database: 'sqlite' });
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toMatch(/b24mts_messages\{state="DELIVRD"\} 1/);
+    expect(metrics).toMatch(/b24mts_dlr_received_total\{kind="changed"\} 1/);
+    expect(metrics).toMatch(/b24mts_queue_depth 0/);
+    expect(metrics).toMatch(/b24mts_b24_rest_requests\{portal="[^"]+"\} [1-9]/);
+  });
+});
