@@ -13,6 +13,8 @@ export interface Sandbox {
 
 /** The fixed identity of the sandbox portal, so a restart re-installs the same portal. */
 export const SANDBOX_MEMBER_ID = 'sandbox0000000000000000000000000';
+/** Fixed too: the sandbox portal's restart is a reinstall with the same application token. */
+const SANDBOX_APPLICATION_TOKEN = 'sandbox-application-token-0000000';
 
 /**
  * Sandbox mode: the built-in emulators of MTS and Bitrix24 stand in for the real services,
@@ -25,6 +27,7 @@ export async function startSandbox(config: Config, logger: Logger): Promise<Sand
   });
   const b24 = await startBitrix24Emulator({
     memberId: SANDBOX_MEMBER_ID,
+    applicationToken: SANDBOX_APPLICATION_TOKEN,
     domain: 'sandbox.bitrix24.by',
     logger: logger.child({ emulator: 'bitrix24' }, { level: 'warn' }),
   });

@@ -297,6 +297,20 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     onQueued: () => sender.wake(),
     onStatus: () => {},
+    verifyAccessToken: async (clientEndpoint, accessToken) => {
+      try {
+        const res = await fetch(`${clientEndpoint}app.info.json`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ auth: accessToken }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        const body = (await res.json().catch(() => null)) as { result?: unknown } | null;
+        return res.ok && body?.result !== undefined;
+      } catch {
+        return false;
+      }
+    },
   });
   adminRoutes(app, {
     conn,

@@ -47,6 +47,43 @@ for (const dialect of DIALECTS) {
       ]);
     });
 
+    it('a forged reinstall cannot replace the portal tokens; a genuine one can', async () => {
+      const [before] = await listPortals(h.db.conn);
+      const forged = new URLSearchParams({
+        event: 'ONAPPINSTALL',
+        'auth[access_token]': 'forged-access',
+        'auth[refresh_token]': 'forged-refresh',
+        'auth[expires_in]': '3600',
+        'auth[domain]': h.b24.domain,
+        'auth[member_id]': before?.id as string,
+        'auth[application_token]': 'attacker-chosen',
+        'auth[client_endpoint]': 'https://evil.example/rest/',
+        'auth[server_endpoint]': 'https://evil.example/rest/',
+      });
+      expect((await post(`${h.url}/b24/install`, forged.toString())).status).toBe(403);
+      const [after] = await listPortals(h.db.conn);
+      expect(after?.access_token).toBe(before?.access_token);
+      expect(after?.client_endpoint).toBe(before?.client_endpoint);
+      // A real reinstall: Bitrix24 issues new tokens and a new application_token; the token
+      // works at the portal, so the install is accepted and the new application_token kept.
+      const fresh = h.b24.issueTokens();
+      const genuine = new URLSearchParams({
+        event: 'ONAPPINSTALL',
+        'auth[access_token]': fresh.accessToken,
+        'auth[refresh_token]': fresh.refreshToken,
+        'auth[expires_in]': String(fresh.expiresIn),
+        'auth[domain]': h.b24.domain,
+        'auth[member_id]': before?.id as string,
+        'auth[application_token]': 'new-application-token',
+        'auth[client_endpoint]': before?.client_endpoint as string,
+        'auth[server_endpoint]': before?.server_endpoint as string,
+      });
+      expect((await post(`${h.url}/b24/install`, genuine.toString())).status).toBe(200);
+      const [reinstalled] = await listPortals(h.db.conn);
+      expect(reinstalled?.access_token).toBe(fresh.accessToken);
+      expect(reinstalled?.application_token).toBe('new-application-token');
+    });
+
     it('a card send reaches MTS with the normalized number, alpha name and our extra_id, and the status comes back', async () => {
       const sent = await h.b24.sendFromCard({
         to: '8 029 123-45-67',

@@ -32,6 +32,8 @@ export interface Bitrix24RouteDeps {
   ) => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
   /** Registers the provider (and robots) in the portal; runs after the install is stored. */
   register: (portal: Portal) => Promise<unknown>;
+  /** True when `accessToken` is accepted by the portal REST endpoint (a reinstall's proof). */
+  verifyAccessToken: (clientEndpoint: string, accessToken: string) => Promise<boolean>;
   /** A message was queued: wake the sender. */
   onQueued: () => void;
   /** A refused message has a status to push: wake the pusher. */
@@ -70,6 +72,31 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
     }
     if (!ev.tokens)
       return badRequest(reply, `${ev.event} without auth[access_token] / auth[refresh_token]`);
+    // A reinstall of a portal we already serve comes with a new application_token. Anyone
+    // could POST such a form, so before it replaces the stored tokens, the new access token
+    // must work at the portal we know (a forged one does not).
+    if (
+      ev.event === 'ONAPPINSTALL' &&
+      existing?.status === 'active' &&
+      existing.application_token &&
+      !(
+        ev.applicationToken && timingSafeTokenEqual(ev.applicationToken, existing.application_token)
+      )
+    ) {
+      const genuine = await deps.verifyAccessToken(existing.client_endpoint, ev.tokens.accessToken);
+      if (!genuine) {
+        req.log.warn(
+          { memberId: ev.memberId },
+          'reinstall whose token does not work at the stored portal refused',
+        );
+        return reply
+          .code(403)
+          .send({
+            error: 'forbidden',
+            message: 'this install could not be verified with the portal',
+          });
+      }
+    }
     const portal = await upsertPortal(
       deps.conn,
       {
