@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import type { Connection } from './dialects/types.js';
 
+/** The window is also checked in this many slices (see below). */
+const SLICES = 10;
+
 export type WindowDecision = { go: true } | { go: false; retryAt: number };
 
 /**
@@ -53,9 +56,19 @@ export async function tryStart(
       .orderBy('at', 'desc')
       .limit(limit)
       .execute();
-    if (recent.length < limit) {
+    // Smoothing: at most a tenth of the limit per tenth of the window, so the window's
+    // budget is not spent in one burst (a burst delays its own last requests on the way out,
+    // which eats into the jitter headroom).
+    const slice = Math.max(1, Math.ceil(limit / SLICES));
+    const sliceUs = windowUs / SLICES;
+    const inSlice = recent.filter((r) => Number(r.at) > nowUs - sliceUs);
+    if (recent.length < limit && inSlice.length < slice) {
       await trx.insertInto('rate_events').values({ key, at: nowUs }).execute();
       return { go: true } as const;
+    }
+    if (recent.length < limit) {
+      const sliceOldest = Number(inSlice[slice - 1]?.at ?? nowUs);
+      return { go: false, retryAt: (sliceOldest + sliceUs) / 1000 + 1 } as const;
     }
     const oldest = Number(recent[recent.length - 1]?.at);
     return { go: false, retryAt: (oldest + windowUs) / 1000 + 1 } as const;

@@ -157,15 +157,24 @@ for (const dialect of DIALECTS) {
       ).toBe(true);
     });
 
-    it('the shared window admits `limit` starts per window, then says when to retry', async () => {
-      const decisions = await Promise.all(
-        Array.from({ length: 8 }, () => tryStart(t.conn, 'mts', 5, 1000, () => T0)),
-      );
-      expect(decisions.filter((d) => d.go)).toHaveLength(5);
-      const waits = decisions.filter((d) => !d.go).map((d) => (d as { retryAt: number }).retryAt);
-      expect(waits.every((w) => w > T0 + 1000 && w <= T0 + 1002)).toBe(true);
-      expect((await tryStart(t.conn, 'mts', 5, 1000, () => T0 + 999)).go).toBe(false);
-      expect((await tryStart(t.conn, 'mts', 5, 1000, () => T0 + 1001)).go).toBe(true);
+    it('the shared window admits `limit` starts per window, smoothed over its tenths', async () => {
+      const go = async (at: number, limit = 20) =>
+        await tryStart(t.conn, 'mts', limit, 1000, () => at);
+      // 20 per 1000 ms, at most 2 per 100 ms slice, even when 8 ask at once.
+      const burst = await Promise.all(Array.from({ length: 8 }, () => go(T0)));
+      expect(burst.filter((d) => d.go)).toHaveLength(2);
+      const waits = burst.filter((d) => !d.go).map((d) => (d as { retryAt: number }).retryAt);
+      expect(waits.every((w) => w > T0 + 100 && w <= T0 + 102)).toBe(true);
+      // Nine more slices fill the window: 20 starts in 1000 ms…
+      let admitted = 2;
+      for (let k = 1; k < 10; k++)
+        for (const _ of [0, 1, 2]) if ((await go(T0 + k * 101)).go) admitted++;
+      expect(admitted).toBe(20);
+      // …and the 21st waits for the oldest to leave the window.
+      const full = await go(T0 + 990);
+      expect(full.go).toBe(false);
+      expect((full as { retryAt: number }).retryAt).toBeGreaterThan(T0 + 1000);
+      expect((await go(T0 + 1010)).go).toBe(true);
       // Other limiters are independent.
       expect((await tryStart(t.conn, 'other', 1, 1000, () => T0)).go).toBe(true);
     });
