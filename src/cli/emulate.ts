@@ -15,7 +15,7 @@ export function emulateCommand(program: Command): void {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option(
       '--install <appUrl>',
-      'install the emulated portal into the service at this URL (e.g. http://localhost:3000)',
+      'once the service at this URL answers, install the emulated portal into it (e.g. http://localhost:3000)',
     )
     .action(async (opts: { mtsPort: string; b24Port: string; host: string; install?: string }) => {
       const logger = createLogger('info');
@@ -42,7 +42,18 @@ export function emulateCommand(program: Command): void {
         ].join('\n'),
       );
       if (opts.install) {
-        const status = await b24.install(opts.install);
+        const target = opts.install.replace(/\/+$/, '');
+        process.stdout.write(`waiting for the service at ${target} to answer /healthz…\n`);
+        const deadline = Date.now() + 5 * 60_000;
+        while (
+          !(await fetch(`${target}/healthz`)
+            .then((r) => r.ok)
+            .catch(() => false))
+        ) {
+          if (Date.now() > deadline) fail(`${target}/healthz did not answer within 5 minutes`);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        const status = await b24.install(target);
         if (status >= 300) fail(`install into ${opts.install} answered HTTP ${status}`);
         process.stdout.write(`portal installed into ${opts.install} (HTTP ${status})\n`);
       }
