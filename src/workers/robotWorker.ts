@@ -9,7 +9,6 @@ import { type MtsState, toBitrixStatus } from '../domain/status.js';
 import { buildTemplateValues, renderTemplate } from '../domain/template.js';
 import { coerceError } from '../errors.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
 import {
   dueRobotAnswers,
   dueRobotJobs,
@@ -17,6 +16,7 @@ import {
   type RobotJob,
   updateRobotJob,
 } from '../store/robotJobs.js';
+import { makeSingletonLoop } from './singletonLoop.js';
 
 export interface RobotWorkerOptions {
   conn: Connection;
@@ -51,9 +51,6 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
   const log = opts.logger.child({ worker: 'robots' });
   const tickMs = opts.tickMs ?? 250;
   const maxAttempts = opts.maxAttempts ?? 20;
-  const stop = new AbortController();
-  let loop: Promise<void> | null = null;
-  let idle: AbortController | null = null;
 
   async function fail(job: RobotJob, error: string): Promise<void> {
     log.info({ jobId: job.id, error }, 'robot refused; answering Bitrix24 with the error');
@@ -255,39 +252,22 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     await sendAnswers();
   }
 
-  async function run(): Promise<void> {
-    while (!stop.signal.aborted) {
-      try {
-        if (await acquireLease(opts.conn, 'robots', opts.holder, 30_000, opts.clock.now()))
-          await tick();
-      } catch (err) {
-        log.error({ err }, 'robot worker error; retrying');
-      }
-      idle = new AbortController();
-      const wakeOrStop = idle.signal;
-      const onStop = () => idle?.abort();
-      stop.signal.addEventListener('abort', onStop, { once: true });
-      await opts.clock.sleep(tickMs, wakeOrStop);
-      stop.signal.removeEventListener('abort', onStop);
-      idle = null;
-    }
-  }
+  const runner = makeSingletonLoop({
+    conn: opts.conn,
+    clock: opts.clock,
+    logger: log,
+    name: 'robots',
+    holder: opts.holder,
+    tickMs,
+    tick: () => tick(),
+  });
 
   return {
-    start(): void {
-      loop ??= run();
-    },
+    start: runner.start,
     tick,
     /** A robot call was just committed: cut the idle wait short. */
-    wake(): void {
-      idle?.abort();
-    },
-    async stop(): Promise<void> {
-      stop.abort();
-      await loop;
-      // Hand the singleton job over at once instead of after the lease expires.
-      await releaseLease(opts.conn, 'robots', opts.holder).catch(() => {});
-    },
+    wake: runner.wake,
+    stop: runner.stop,
   };
 }
 

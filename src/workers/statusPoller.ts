@@ -4,10 +4,10 @@ import { applyReport } from '../core/applyReport.js';
 import { coerceError } from '../errors.js';
 import type { MtsClient, MtsReport } from '../mts/types.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
 import { queueDepth } from '../store/outbox.js';
 import { duePolls, schedulePoll } from '../store/reports.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { makeSingletonLoop } from './singletonLoop.js';
 
 export interface StatusPollerOptions {
   conn: Connection;
@@ -36,8 +36,6 @@ export interface StatusPollerOptions {
 export function makeStatusPoller(opts: StatusPollerOptions) {
   const log = opts.logger.child({ worker: 'status-poller' });
   const tickMs = opts.tickMs ?? 1000;
-  const stop = new AbortController();
-  let loop: Promise<void> | null = null;
   const deps = { conn: opts.conn, clock: opts.clock, logger: log, pollAfterSec: opts.pollAfterSec };
 
   async function expire(id: string, mtsMessageId: string | null): Promise<void> {
@@ -55,12 +53,12 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
   }
 
   /** One pass over due polls; returns how many messages were looked at. */
-  async function tick(): Promise<number> {
+  async function tick(signal: AbortSignal = new AbortController().signal): Promise<number> {
     const now = opts.clock.now();
     if ((await queueDepth(opts.conn, now)).due > 0) return 0;
     const due = await duePolls(opts.conn, now, 50);
     for (const m of due) {
-      if (stop.signal.aborted) break;
+      if (signal.aborted) break;
       if (m.accepted_at !== null && now - m.accepted_at > (opts.ttlSec + opts.graceSec) * 1000) {
         log.info(
           { messageId: m.id },
@@ -73,7 +71,7 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
         await schedulePoll(opts.conn, m.id, now + opts.intervalSec * 1000, now);
         continue;
       }
-      if (!(await opts.limiter.acquire(stop.signal))) break;
+      if (!(await opts.limiter.acquire(signal))) break;
       try {
         const report = await opts.mts.statusByMessageId(m.mts_message_id);
         const t = opts.clock.now();
@@ -99,29 +97,20 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
     return due.length;
   }
 
-  async function run(): Promise<void> {
-    while (!stop.signal.aborted) {
-      try {
-        if (await acquireLease(opts.conn, 'status-poller', opts.holder, 30_000, opts.clock.now()))
-          await tick();
-      } catch (err) {
-        log.error({ err }, 'status poller error; retrying');
-      }
-      await opts.clock.sleep(tickMs, stop.signal);
-    }
-  }
+  const runner = makeSingletonLoop({
+    conn: opts.conn,
+    clock: opts.clock,
+    logger: log,
+    name: 'status-poller',
+    holder: opts.holder,
+    tickMs,
+    tick,
+  });
 
   return {
-    start(): void {
-      loop ??= run();
-    },
+    start: runner.start,
     tick,
-    async stop(): Promise<void> {
-      stop.abort();
-      await loop;
-      // Hand the singleton job over at once instead of after the lease expires.
-      await releaseLease(opts.conn, 'status-poller', opts.holder).catch(() => {});
-    },
+    stop: runner.stop,
   };
 }
 

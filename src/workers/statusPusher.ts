@@ -3,7 +3,6 @@ import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
 import {
   dropPush,
   markPushed,
@@ -12,6 +11,7 @@ import {
   pendingPushes,
   retryPush,
 } from '../store/pushes.js';
+import { makeSingletonLoop } from './singletonLoop.js';
 
 /** Bitrix24 accepts at most 50 commands in one `batch`. */
 export const BATCH_SIZE = 50;
@@ -58,8 +58,6 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
   const log = opts.logger.child({ worker: 'status-pusher' });
   const maxDelayMs = opts.maxDelayMs ?? 2000;
   const tickMs = opts.tickMs ?? 250;
-  const stop = new AbortController();
-  let loop: Promise<void> | null = null;
 
   async function pushPortal(
     portalId: string,
@@ -174,31 +172,21 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     return pushed;
   }
 
-  async function run(): Promise<void> {
-    const signal = stop.signal;
-    while (!signal.aborted) {
-      try {
-        if (await acquireLease(opts.conn, 'status-pusher', opts.holder, 30_000, opts.clock.now()))
-          await tick();
-      } catch (err) {
-        log.error({ err }, 'status pusher error; retrying');
-      }
-      await opts.clock.sleep(tickMs, signal);
-    }
-  }
+  const runner = makeSingletonLoop({
+    conn: opts.conn,
+    clock: opts.clock,
+    logger: log,
+    name: 'status-pusher',
+    holder: opts.holder,
+    tickMs,
+    tick: () => tick(),
+  });
 
   return {
-    start(): void {
-      loop ??= run();
-    },
+    start: runner.start,
     /** One pass now, ignoring the lease (tests, CLI). */
     tick,
-    async stop(): Promise<void> {
-      stop.abort();
-      await loop;
-      // Hand the singleton job over at once instead of after the lease expires.
-      await releaseLease(opts.conn, 'status-pusher', opts.holder).catch(() => {});
-    },
+    stop: runner.stop,
   };
 }
 

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Connection } from '../store/dialects/types.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
+
+export interface SingletonLoopOptions {
+  conn: Connection;
+  clock: Clock;
+  logger: Logger;
+  /** Lease name: the loop runs in one instance at a time among those sharing the database. */
+  name: string;
+  holder: string;
+  /** Pause between passes (ms). */
+  tickMs: number;
+  /** Lease lifetime (default 30 s): how long a crashed holder blocks the others. */
+  leaseMs?: number;
+  /** One pass; `signal` aborts when the loop stops. */
+  tick: (signal: AbortSignal) => Promise<unknown>;
+}
+
+/**
+ * A background pass repeated every `tickMs` under a lease, so that with several instances
+ * on PostgreSQL exactly one runs it. `wake()` cuts the pause short; `stop()` waits for the
+ * pass in progress and releases the lease, so a restarted instance takes over at once.
+ */
+export function makeSingletonLoop(opts: SingletonLoopOptions) {
+  const stop = new AbortController();
+  let idle: AbortController | null = null;
+  let loop: Promise<void> | null = null;
+
+  async function run(): Promise<void> {
+    while (!stop.signal.aborted) {
+      try {
+        if (
+          await acquireLease(
+            opts.conn,
+            opts.name,
+            opts.holder,
+            opts.leaseMs ?? 30_000,
+            opts.clock.now(),
+          )
+        )
+          await opts.tick(stop.signal);
+      } catch (err) {
+        opts.logger.error({ err, worker: opts.name }, `${opts.name} pass failed; retrying`);
+      }
+      if (stop.signal.aborted) break;
+      idle = new AbortController();
+      await opts.clock.sleep(opts.tickMs, idle.signal);
+      idle = null;
+    }
+  }
+
+  return {
+    start(): void {
+      loop ??= run();
+    },
+    wake(): void {
+      idle?.abort();
+    },
+    async stop(): Promise<void> {
+      stop.abort();
+      idle?.abort();
+      await loop;
+      await releaseLease(opts.conn, opts.name, opts.holder).catch(() => {});
+    },
+  };
+}
