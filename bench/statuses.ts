@@ -54,6 +54,7 @@ async function main() {
     MTS_SENDER: 'SANDBOX',
     B24_CLIENT_ID: b24.clientId,
     B24_CLIENT_SECRET: b24.clientSecret,
+    B24_OAUTH_URL: b24.url,
     LOG_LEVEL: 'silent',
   });
   const conn = connect(config.DATABASE_URL);

@@ -40,6 +40,14 @@ export const configSchema = z
       .refine((u) => /^(sqlite:|postgres(ql)?:\/\/)/.test(u), 'use sqlite:<path> or postgres://…'),
     B24_CLIENT_ID: optionalString,
     B24_CLIENT_SECRET: optionalString,
+    /**
+     * The Bitrix24 OAuth server that issued our app's tokens (cloud: oauth.bitrix.info; an
+     * on-premise portal: its own address). Installs are verified by a token refresh there.
+     */
+    B24_OAUTH_URL: z
+      .url()
+      .default('https://oauth.bitrix.info')
+      .transform((u) => u.replace(/\/+$/, '')),
     /** Leaky bucket per portal: requests per second it drains (2; Enterprise 5). */
     B24_RATE: z.coerce.number().positive().default(2),
     /** Leaky bucket per portal: requests it holds before blocking (50; Enterprise 250). */

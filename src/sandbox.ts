@@ -36,7 +36,7 @@ export async function startSandbox(config: Config, logger: Logger): Promise<Sand
     b24,
     endpoints: {
       mts: { baseUrl: mts.url, clientId: mts.clientId, login: mts.login, password: mts.password },
-      b24: { clientId: b24.clientId, clientSecret: b24.clientSecret },
+      b24: { clientId: b24.clientId, clientSecret: b24.clientSecret, oauthUrl: b24.url },
     },
     async close() {
       await Promise.allSettled([mts.close(), b24.close()]);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js';
+import { refreshTokens } from './bitrix24/oauth.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import {
@@ -35,7 +36,7 @@ import { makeStatusPusher, type StatusPusher } from './workers/statusPusher.js';
 /** Where MTS and Bitrix24 are, when not the configured ones (sandbox: the emulators). */
 export interface Endpoints {
   mts: { baseUrl: string; clientId: string; login?: string; password?: string; token?: string };
-  b24: { clientId: string; clientSecret: string };
+  b24: { clientId: string; clientSecret: string; oauthUrl?: string };
 }
 
 export interface ServiceOptions {
@@ -92,6 +93,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
   };
   const mts = opts.mts ?? createMtsClient({ ...mtsEndpoint, timeoutMs: config.MTS_TIMEOUT * 1000 });
+  const oauthUrl = opts.endpoints?.b24.oauthUrl ?? config.B24_OAUTH_URL;
   const b24Creds = opts.endpoints?.b24 ?? {
     clientId: config.B24_CLIENT_ID ?? '',
     clientSecret: config.B24_CLIENT_SECRET ?? '',
@@ -135,6 +137,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     clock,
     logger,
     ttlSec: config.MTS_SMS_TTL,
+    requestTimeoutMs: config.MTS_TIMEOUT * 1000,
     pollAfterSec: config.MTS_POLL_AFTER,
     concurrency: config.SENDER_CONCURRENCY,
     lockTtlMs: Math.max(120_000, config.MTS_TIMEOUT * 4000),
@@ -297,20 +300,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     onQueued: () => sender.wake(),
     onStatus: () => {},
-    verifyAccessToken: async (clientEndpoint, accessToken) => {
-      try {
-        const res = await fetch(`${clientEndpoint}app.info.json`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ auth: accessToken }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        const body = (await res.json().catch(() => null)) as { result?: unknown } | null;
-        return res.ok && body?.result !== undefined;
-      } catch {
-        return false;
-      }
-    },
+    oauthServerEndpoint: `${oauthUrl}/rest/`,
+    verifyInstall: (refreshToken) =>
+      refreshTokens({
+        ...b24Creds,
+        serverEndpoint: `${oauthUrl}/rest/`,
+        refreshToken,
+        fetch,
+        timeoutMs: 15_000,
+        now: clock.now(),
+      }),
   });
   adminRoutes(app, {
     conn,

@@ -25,7 +25,13 @@ export function tokenUrl(serverEndpoint: string): string {
  * and its endpoints are ignored: the portal's own come from the install.
  * Throws Bitrix24Error: `invalid_grant` (refresh token spent or revoked) has action 'pause'.
  */
-export async function refreshTokens(req: RefreshRequest): Promise<PortalTokens> {
+/** A refresh answer: the new pair, plus whom it was issued for (when the server says). */
+export interface RefreshedTokens extends PortalTokens {
+  memberId?: string;
+  clientEndpoint?: string;
+}
+
+export async function refreshTokens(req: RefreshRequest): Promise<RefreshedTokens> {
   const query = new URLSearchParams({
     grant_type: 'refresh_token',
     client_id: req.clientId,
@@ -67,6 +73,8 @@ export async function refreshTokens(req: RefreshRequest): Promise<PortalTokens> 
   }
   const ttlSec = Number(expires_in);
   return {
+    ...(typeof body.member_id === 'string' ? { memberId: body.member_id } : {}),
+    ...(typeof body.client_endpoint === 'string' ? { clientEndpoint: body.client_endpoint } : {}),
     accessToken: access_token,
     refreshToken: refresh_token,
     // Bitrix24 access tokens live one hour; assume that when the answer omits it.

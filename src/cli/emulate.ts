@@ -37,7 +37,7 @@ export function emulateCommand(program: Command): void {
           '',
           'Point the service at them:',
           `  MTS_API_URL=${mts.url} MTS_CLIENT_ID=${mts.clientId} MTS_LOGIN=${mts.login} MTS_PASSWORD=${mts.password} MTS_SENDER=SANDBOX \\`,
-          `  B24_CLIENT_ID=${b24.clientId} B24_CLIENT_SECRET=${b24.clientSecret} npm start`,
+          `  B24_CLIENT_ID=${b24.clientId} B24_CLIENT_SECRET=${b24.clientSecret} B24_OAUTH_URL=${b24.url} npm start`,
           '',
         ].join('\n'),
       );

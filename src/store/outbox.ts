@@ -50,6 +50,7 @@ export async function insertMessage(
       fail_reason: m.failReason ?? null,
       attempts: 0,
       run_at: Math.max(now, m.sendAt ?? now),
+      due_at: Math.max(now, m.sendAt ?? now),
       unsure: 0,
       polls: 0,
       b24_status: failed ? 'failed' : 'queued',
@@ -144,6 +145,26 @@ export async function finishClaim(
   const r = await conn.db
     .updateTable('messages')
     .set({ ...patch, locked_by: null, locked_at: null, updated_at: now })
+    .where('id', '=', id)
+    .where('state', '=', 'sending')
+    .where('locked_by', '=', workerId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * Renews a claim right before the request goes out; false when the claim was swept and the
+ * message now belongs to someone else (who will look it up before sending).
+ */
+export async function touchClaim(
+  conn: Connection,
+  id: string,
+  workerId: string,
+  now: number,
+): Promise<boolean> {
+  const r = await conn.db
+    .updateTable('messages')
+    .set({ locked_at: now })
     .where('id', '=', id)
     .where('state', '=', 'sending')
     .where('locked_by', '=', workerId)

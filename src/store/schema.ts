@@ -53,6 +53,8 @@ export interface MessagesTable {
   fail_reason: string | null;
   attempts: number;
   run_at: number;
+  /** When the message first became due (send time / end of quiet hours); the retry clock starts here. */
+  due_at: number | null;
   locked_by: string | null;
   locked_at: number | null;
   /** 1 when an earlier attempt may have reached MTS: look it up by extra_id before resending. */

@@ -54,12 +54,18 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
 
   async function fail(job: RobotJob, error: string): Promise<void> {
     log.info({ jobId: job.id, error }, 'robot refused; answering Bitrix24 with the error');
-    await updateRobotJob(
-      opts.conn,
-      job.id,
-      { state: 'failed', last_error: error, event_state: 1, event_run_at: 0 },
-      opts.clock.now(),
-    );
+    await opts.conn.db
+      .updateTable('robot_jobs')
+      .set({
+        state: 'failed',
+        last_error: error,
+        event_state: 1,
+        event_run_at: 0,
+        updated_at: opts.clock.now(),
+      })
+      .where('id', '=', job.id)
+      .where('state', '=', 'pending')
+      .execute();
   }
 
   async function processJob(job: RobotJob): Promise<void> {
@@ -110,6 +116,14 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     // leave a message the job does not know about (and would queue again).
     const message = await opts.conn.db.transaction().execute(async (trx) => {
       const tconn = { ...opts.conn, db: trx };
+      // Take the job first: if another worker already did, this transaction queues nothing.
+      const taken = await trx
+        .updateTable('robot_jobs')
+        .set({ state: 'queued', updated_at: now })
+        .where('id', '=', job.id)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) !== 1) return null;
       const { message } = await intakeSms(
         tconn,
         {
@@ -139,6 +153,10 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
       );
       return message;
     });
+    if (!message) {
+      log.warn({ jobId: job.id }, 'robot job was already taken by another worker');
+      return;
+    }
     log.info(
       { jobId: job.id, messageId: message.id, state: message.state, runAt: message.run_at },
       'robot SMS queued',
@@ -230,11 +248,16 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     }
   }
 
-  async function tick(): Promise<void> {
+  async function tick(signal: AbortSignal = new AbortController().signal): Promise<void> {
     for (const job of await dueRobotJobs(opts.conn, opts.clock.now(), 20)) {
+      if (signal.aborted) return;
       try {
         await processJob(job);
       } catch (err) {
+        if (job.attempts + 1 >= maxAttempts) {
+          await fail(job, `internal error: ${String(err)}`);
+          continue;
+        }
         log.error({ err, jobId: job.id }, 'robot job failed unexpectedly; will retry');
         const now = opts.clock.now();
         await updateRobotJob(
@@ -249,7 +272,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
         );
       }
     }
-    await sendAnswers();
+    if (!signal.aborted) await sendAnswers();
   }
 
   const runner = makeSingletonLoop({
@@ -259,7 +282,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     name: 'robots',
     holder: opts.holder,
     tickMs,
-    tick: () => tick(),
+    tick,
   });
 
   return {

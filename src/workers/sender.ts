@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { applyReport } from '../core/applyReport.js';
 import { b24StatusPatch } from '../core/b24Status.js';
-import { coerceError } from '../errors.js';
+import { BaseError, coerceError } from '../errors.js';
 import type { MtsClient } from '../mts/types.js';
 import type { Connection } from '../store/dialects/types.js';
-import { claimDue, finishClaim, type Message, releaseStale } from '../store/outbox.js';
+import { claimDue, finishClaim, type Message, releaseStale, touchClaim } from '../store/outbox.js';
 import type { RateLimiter } from './rateLimiter.js';
 
 export interface SenderOptions {
@@ -18,6 +18,8 @@ export interface SenderOptions {
   logger: Logger;
   /** Builds the MTS callback_url for a message (per-portal DLR key); undefined = no callback. */
   callbackUrl: (m: Message) => string | undefined;
+  /** The MTS client's per-request timeout (ms): a timed-out send is looked up only after 2×. */
+  requestTimeoutMs: number;
   /** Seconds MTS keeps trying (MTS_SMS_TTL); also how long we keep retrying an unreachable MTS. */
   ttlSec: number;
   /** Seconds before the first status poll of an accepted message (MTS_POLL_AFTER). */
@@ -74,26 +76,35 @@ export function makeSender(opts: SenderOptions) {
 
   async function process(m: Message): Promise<void> {
     const now = () => opts.clock.now();
+    // Whether an earlier attempt may have reached MTS; cleared once a lookup says it did not.
+    let unsure = Boolean(m.unsure);
+    // Which step failed, so an error of the lookup is not taken for the send's.
+    let step: 'lookup' | 'consent' | 'send' = 'lookup';
     try {
-      if (m.unsure) {
+      if (unsure) {
         // The last attempt may have reached MTS: ask before sending again.
-        if (!(await opts.limiter.acquire()))
-          return void (await requeue(m, 0, 'shutting down', true));
+        if (!(await opts.limiter.acquire(stopController.signal)))
+          return requeue(m, 0, 'shutting down', true);
         const found = await opts.mts.statusByExtraId(m.id);
         if (found) {
+          // MTS may omit extra_id in the answer; we asked by it, so it is ours.
+          const { outcome } = await applyReport(
+            { conn: opts.conn, clock: opts.clock, logger: log, pollAfterSec: opts.pollAfterSec },
+            { ...found, extraId: m.id },
+            'lookup',
+          );
+          if (outcome === 'unknown')
+            return requeue(m, backoffMs(m.attempts), 'lookup result could not be recorded', true);
           log.info(
             { messageId: m.id, mtsMessageId: found.messageId },
             'MTS already had this message: recorded, not resent',
           );
-          await applyReport(
-            { conn: opts.conn, clock: opts.clock, logger: log, pollAfterSec: opts.pollAfterSec },
-            found,
-            'lookup',
-          );
           opts.onOutcome?.(m, 'accepted');
           return;
         }
+        unsure = false;
       }
+      step = 'consent';
       if (m.kind === 'marketing' && opts.checkConsent) {
         const consent = await opts.checkConsent(m);
         if (!consent.allowed) {
@@ -103,7 +114,7 @@ export function makeSender(opts: SenderOptions) {
               { messageId: m.id, reason: consent.reason },
               'consent check failed; will retry',
             );
-            await requeue(m, backoffMs(m.attempts), consent.reason, Boolean(m.unsure));
+            await requeue(m, backoffMs(m.attempts), consent.reason, unsure);
             opts.onOutcome?.(m, 'retry');
             return;
           }
@@ -127,8 +138,16 @@ export function makeSender(opts: SenderOptions) {
           return;
         }
       }
-      if (!(await opts.limiter.acquire(stopController.signal))) {
-        await requeue(m, 0, 'shutting down', Boolean(m.unsure));
+      step = 'send';
+      if (!(await opts.limiter.acquire(stopController.signal)))
+        return requeue(m, 0, 'shutting down', unsure);
+      // The lookup, the consent check and the rate wait can take long: if our claim was
+      // swept meanwhile, another worker owns the message now and must be the only sender.
+      if (!(await touchClaim(opts.conn, m.id, workerId, now()))) {
+        log.warn(
+          { messageId: m.id },
+          'claim lost before sending; leaving the message to its new owner',
+        );
         return;
       }
       const { messageId } = await opts.mts.send({
@@ -159,8 +178,12 @@ export function makeSender(opts: SenderOptions) {
         log.info({ messageId: m.id }, 'accepted by MTS; a delivery report had already recorded it');
       opts.onOutcome?.(m, 'accepted');
     } catch (err) {
-      const e = coerceError(err);
+      let e = coerceError(err);
       const t = now();
+      // A refusal of the lookup or of the consent check says nothing about the message itself.
+      if (step !== 'send' && e.action === 'permanent')
+        e = new BaseError(e.message, { action: 'retry', code: e.code, cause: e });
+      const maybeSent = unsure || (step === 'send' && e.ambiguous);
       if (e.action === 'permanent') {
         log.warn({ messageId: m.id, code: e.code, err: e.message }, 'MTS refused the message');
         await finishClaim(
@@ -180,7 +203,9 @@ export function makeSender(opts: SenderOptions) {
         opts.onOutcome?.(m, 'failed');
         return;
       }
-      if (t - m.created_at > opts.ttlSec * 1000 && !e.ambiguous && !m.unsure) {
+      // Give up only on a message that certainly never reached MTS, counted from when it was
+      // first due (a scheduled or quiet-hours message was not late before then).
+      if (t - (m.due_at ?? m.created_at) > opts.ttlSec * 1000 && !maybeSent) {
         const reason = `MTS could not be reached for ${Math.round(opts.ttlSec / 3600)} h (last error: ${e.message})`;
         await finishClaim(
           opts.conn,
@@ -191,6 +216,7 @@ export function makeSender(opts: SenderOptions) {
             fail_reason: reason,
             last_error: e.message,
             final_at: t,
+            unsure: 0,
             ...b24StatusPatch(m, 'failed', t),
           },
           t,
@@ -200,16 +226,20 @@ export function makeSender(opts: SenderOptions) {
       }
       if (e.action === 'pause') {
         pause(e.message, t + pauseMs);
-        await requeue(m, pauseMs, e.message, e.ambiguous || Boolean(m.unsure));
+        await requeue(m, pauseMs, e.message, maybeSent);
         return;
       }
-      const delay = Math.max(e.retryAfterMs ?? 0, backoffMs(m.attempts));
+      let delay = Math.max(e.retryAfterMs ?? 0, backoffMs(m.attempts));
+      // After a timeout or a reset MTS may still be working on the request: look it up only
+      // once it must have finished, or the lookup could miss it and we would send twice.
+      if (step === 'send' && (e.code === 'MTS_TIMEOUT' || e.code === 'MTS_NETWORK'))
+        delay = Math.max(delay, 2 * opts.requestTimeoutMs);
       if (e.retryAfterMs) pause(`MTS asked to slow down (${e.code})`, t + e.retryAfterMs);
       log.warn(
-        { messageId: m.id, code: e.code, err: e.message, retryInMs: delay, ambiguous: e.ambiguous },
+        { messageId: m.id, code: e.code, err: e.message, retryInMs: delay, ambiguous: maybeSent },
         'send failed; will retry',
       );
-      await requeue(m, delay, e.message, e.ambiguous || Boolean(m.unsure));
+      await requeue(m, delay, e.message, maybeSent);
       opts.onOutcome?.(m, 'retry');
     }
   }

@@ -130,7 +130,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
    * latest status matters. A portal's batch goes when it is full (50 commands) or when its
    * oldest eligible status has waited maxDelayMs.
    */
-  async function tick(): Promise<number> {
+  async function tick(signal: AbortSignal = new AbortController().signal): Promise<number> {
     const now = opts.clock.now();
     const pending = await pendingPushes(opts.conn, now, 2000);
     const byPortal = new Map<string, PendingPush[]>();
@@ -149,7 +149,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
         let chunk: PendingPush[] = [];
         let size = 0;
         const flush = async (force: boolean) => {
-          if (chunk.length === 0) return false;
+          if (chunk.length === 0 || signal.aborted) return false;
           const oldest = Math.min(...chunk.map((p) => p.push_run_at));
           if (!force && now - oldest < maxDelayMs) return false;
           await pushPortal(portalId, chunk, extras);
@@ -179,7 +179,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     name: 'status-pusher',
     holder: opts.holder,
     tickMs,
-    tick: () => tick(),
+    tick,
   });
 
   return {

@@ -80,8 +80,14 @@ for (const dialect of DIALECTS) {
       });
       expect((await post(`${h.url}/b24/install`, genuine.toString())).status).toBe(200);
       const [reinstalled] = await listPortals(h.db.conn);
-      expect(reinstalled?.access_token).toBe(fresh.accessToken);
+      // Stored: the pair from the verifying refresh (the posted one is spent by it).
+      expect(reinstalled?.access_token).not.toBe(before?.access_token);
+      expect(reinstalled?.access_token).not.toBe(fresh.accessToken);
       expect(reinstalled?.application_token).toBe('new-application-token');
+      // A first install of a portal nobody knows, with made-up tokens: refused, nothing stored.
+      forged.set('auth[member_id]', 'f'.repeat(32));
+      expect((await post(`${h.url}/b24/install`, forged.toString())).status).toBe(403);
+      expect(await listPortals(h.db.conn)).toHaveLength(1);
     });
 
     it('a card send reaches MTS with the normalized number, alpha name and our extra_id, and the status comes back', async () => {

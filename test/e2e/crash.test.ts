@@ -44,6 +44,7 @@ describe('kill -9 during sending (SQLite)', () => {
       MTS_TIMEOUT: '5',
       B24_CLIENT_ID: b24.clientId,
       B24_CLIENT_SECRET: b24.clientSecret,
+      B24_OAUTH_URL: b24.url,
       B24_PUSH_DELAY_MS: '200',
       LOG_LEVEL: 'warn',
     };

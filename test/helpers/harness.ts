@@ -62,6 +62,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     MTS_TIMEOUT: '5',
     B24_CLIENT_ID: b24.clientId,
     B24_CLIENT_SECRET: b24.clientSecret,
+    B24_OAUTH_URL: b24.url,
     B24_PUSH_DELAY_MS: '100',
     // Tests run at any hour: quiet hours are tested explicitly.
     MARKETING_QUIET_HOURS: '',

@@ -6,6 +6,7 @@ import {
   type SmsHandlerRequest,
   timingSafeTokenEqual,
 } from '../../bitrix24/inbound.js';
+import type { RefreshedTokens } from '../../bitrix24/oauth.js';
 import type { Clock } from '../../clock.js';
 import { intakeSms } from '../../core/intake.js';
 import { SENDER_CODE } from '../../core/register.js';
@@ -32,8 +33,14 @@ export interface Bitrix24RouteDeps {
   ) => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
   /** Registers the provider (and robots) in the portal; runs after the install is stored. */
   register: (portal: Portal) => Promise<unknown>;
-  /** True when `accessToken` is accepted by the portal REST endpoint (a reinstall's proof). */
-  verifyAccessToken: (clientEndpoint: string, accessToken: string) => Promise<boolean>;
+  /**
+   * Proves an install is genuine: refreshes its refresh token at our configured OAuth server
+   * with our client credentials (only tokens issued to this app refresh). Returns the fresh
+   * pair and whom the server says it belongs to, or throws.
+   */
+  verifyInstall: (refreshToken: string) => Promise<RefreshedTokens>;
+  /** Our OAuth server's REST base (`{B24_OAUTH_URL}/rest/`), stored for later refreshes. */
+  oauthServerEndpoint: string;
   /** A message was queued: wake the sender. */
   onQueued: () => void;
   /** A refused message has a status to push: wake the pusher. */
@@ -72,28 +79,43 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
     }
     if (!ev.tokens)
       return badRequest(reply, `${ev.event} without auth[access_token] / auth[refresh_token]`);
-    // A reinstall of a portal we already serve comes with a new application_token. Anyone
-    // could POST such a form, so before it replaces the stored tokens, the new access token
-    // must work at the portal we know (a forged one does not).
-    if (
-      ev.event === 'ONAPPINSTALL' &&
+    // Anyone can POST an install form. Before it is stored (and we register a HANDLER that
+    // carries a secret key at the endpoint it names), its refresh token must refresh at our
+    // OAuth server with our client credentials, for the same member_id. The endpoint we keep
+    // is the one the OAuth server reports, not the one posted. The one exception: an event
+    // for a portal we serve that carries the application_token we already hold.
+    const knownApp =
       existing?.status === 'active' &&
       existing.application_token &&
-      !(
-        ev.applicationToken && timingSafeTokenEqual(ev.applicationToken, existing.application_token)
-      )
-    ) {
-      const genuine = await deps.verifyAccessToken(existing.client_endpoint, ev.tokens.accessToken);
-      if (!genuine) {
+      ev.applicationToken &&
+      timingSafeTokenEqual(ev.applicationToken, existing.application_token);
+    let tokens = {
+      accessToken: ev.tokens.accessToken,
+      refreshToken: ev.tokens.refreshToken,
+      expiresAt: now + ev.tokens.expiresIn * 1000,
+    };
+    let clientEndpoint = ev.clientEndpoint;
+    if (!knownApp) {
+      try {
+        const fresh = await deps.verifyInstall(ev.tokens.refreshToken);
+        if (fresh.memberId && fresh.memberId !== ev.memberId)
+          throw new Error(`the tokens belong to member_id ${fresh.memberId}`);
+        tokens = {
+          accessToken: fresh.accessToken,
+          refreshToken: fresh.refreshToken,
+          expiresAt: fresh.expiresAt,
+        };
+        clientEndpoint = fresh.clientEndpoint ?? ev.clientEndpoint;
+      } catch (err) {
         req.log.warn(
-          { memberId: ev.memberId },
-          'reinstall whose token does not work at the stored portal refused',
+          { memberId: ev.memberId, event: ev.event, err: (err as Error).message },
+          'install that could not be verified refused',
         );
         return reply
           .code(403)
           .send({
             error: 'forbidden',
-            message: 'this install could not be verified with the portal',
+            message: 'this install could not be verified with the Bitrix24 OAuth server',
           });
       }
     }
@@ -102,11 +124,11 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
       {
         id: ev.memberId,
         domain: ev.domain,
-        clientEndpoint: ev.clientEndpoint,
-        serverEndpoint: ev.serverEndpoint,
-        accessToken: ev.tokens.accessToken,
-        refreshToken: ev.tokens.refreshToken,
-        expiresAt: now + ev.tokens.expiresIn * 1000,
+        clientEndpoint,
+        serverEndpoint: deps.oauthServerEndpoint,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expiresAt: tokens.expiresAt,
         applicationToken: ev.applicationToken ?? null,
       },
       now,

@@ -203,6 +203,12 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
       },
     },
     '0005_consent': consentMigration(caps),
+    '0006_due_at': {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type (Kysely docs).
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('messages').addColumn('due_at', ts).execute();
+      },
+    },
   };
 }
 
