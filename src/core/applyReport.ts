@@ -33,9 +33,13 @@ export async function applyReport(
   deps: ApplyReportDeps,
   report: MtsReport,
   source: 'dlr' | 'poll' | 'lookup',
+  /** A DLR arrives on one portal's callback key: it may only touch that portal's messages (or CLI ones). */
+  portalId?: string,
 ): Promise<{ outcome: ApplyOutcome; message?: Message }> {
   const now = deps.clock.now();
   let message = await findMessageForReport(deps.conn, report.extraId, report.messageId);
+  if (message && portalId && message.portal_id && message.portal_id !== portalId)
+    message = undefined;
   await saveReport(
     deps.conn,
     {

@@ -8,6 +8,7 @@ import {
   insertMessage,
   type NewMessage,
   releaseStale,
+  touchClaim,
 } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
 import { markPushed, pendingPushes } from '../../src/store/pushes.js';
@@ -142,10 +143,12 @@ for (const dialect of DIALECTS) {
       await claimDue(t.conn, 'w1', T0, 1);
       expect(await releaseStale(t.conn, T0 + 1, T0 + 2)).toBe(1);
       expect(await finishClaim(t.conn, message.id, 'w1', { state: 'ACCEPTD' }, T0 + 3)).toBe(false);
+      expect(await touchClaim(t.conn, message.id, 'w1', T0 + 3)).toBe(false);
       const back = await getMessage(t.conn, message.id);
       expect(back).toMatchObject({ state: 'queued', unsure: 1, locked_by: null });
       const [again] = await claimDue(t.conn, 'w2', T0 + 5, 1);
       expect(again?.attempts).toBe(2);
+      expect(await touchClaim(t.conn, message.id, 'w2', T0 + 5)).toBe(true);
       expect(
         await finishClaim(
           t.conn,

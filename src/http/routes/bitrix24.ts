@@ -111,12 +111,10 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
           { memberId: ev.memberId, event: ev.event, err: (err as Error).message },
           'install that could not be verified refused',
         );
-        return reply
-          .code(403)
-          .send({
-            error: 'forbidden',
-            message: 'this install could not be verified with the Bitrix24 OAuth server',
-          });
+        return reply.code(403).send({
+          error: 'forbidden',
+          message: 'this install could not be verified with the Bitrix24 OAuth server',
+        });
       }
     }
     const portal = await upsertPortal(

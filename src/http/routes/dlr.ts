@@ -40,7 +40,7 @@ export function dlrRoutes(app: FastifyInstance, deps: DlrRouteDeps): void {
         .send({ error: 'invalid_body', message: errors.join('; ') || 'no report in body' });
     let changed = false;
     for (const r of reports) {
-      const { outcome } = await applyReport(deps, r, 'dlr');
+      const { outcome } = await applyReport(deps, r, 'dlr', portal.id);
       deps.metrics.dlrs.inc({ kind: outcome === 'unknown' ? 'unknown_id' : outcome });
       if (outcome === 'unknown')
         req.log.warn(
