@@ -73,10 +73,34 @@ export async function registerPortal(
     }
   }
   const robot = await registerRobot(deps, portal);
+  await bindAppEvents(deps, portal);
   await deps.afterRegister?.(portal);
   await markRegistered(deps.conn, portal.id, deps.clock.now());
   log.info({ sender, robot }, 'SMS provider and robot registered in Bitrix24');
   return { sender, robot };
+}
+
+/**
+ * Subscribes to the app's own lifecycle events: ONAPPUPDATE wipes providers, robots and event
+ * handlers, so we register again on it; ONAPPUNINSTALL marks the portal uninstalled.
+ * Binding twice is refused by Bitrix24 ("Handler already binded"): that is success here.
+ */
+async function bindAppEvents(deps: RegisterDeps, portal: Portal): Promise<void> {
+  const handler = `${deps.publicUrl}/b24/events`;
+  for (const event of ['ONAPPUPDATE', 'ONAPPUNINSTALL']) {
+    try {
+      await deps.api.call(portal.id, 'event.bind', { event, handler });
+    } catch (err) {
+      if (
+        !(
+          err instanceof Bitrix24Error &&
+          err.action === 'permanent' &&
+          /already/i.test(`${err.description ?? ''} ${err.message}`)
+        )
+      )
+        throw err;
+    }
+  }
 }
 
 /** Our robot for leads, deals, contacts and smart processes; updated in place when present. */

@@ -37,7 +37,11 @@ for (const dialect of DIALECTS) {
       expect(portal?.domain).toBe(h.b24.domain);
       expect(handler).toBe(`${h.url}/b24/sms/${portal?.handler_key}`);
       expect(portal?.handler_key.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits in base64url
-      // ONAPPUPDATE wipes providers: installing again re-registers, idempotently.
+      expect(h.b24.eventHandlers).toEqual([
+        { event: 'ONAPPUPDATE', handler: `${h.url}/b24/events` },
+        { event: 'ONAPPUNINSTALL', handler: `${h.url}/b24/events` },
+      ]);
+      // ONAPPUPDATE (sent to the bound handler) wipes providers: we register again, idempotently.
       expect(await h.b24.install(h.url, 'ONAPPUPDATE')).toBe(200);
       expect(h.b24.senders.filter((s) => s.CODE === 'mts_sms_by')).toHaveLength(1);
       expect(h.b24.robots.map((r) => r.CODE)).toEqual(['mts_sms_robot']);
@@ -45,6 +49,30 @@ for (const dialect of DIALECTS) {
       expect(await h.service.register()).toEqual([
         { portalId: portal?.id, domain: h.b24.domain, sender: 'updated', robot: 'updated' },
       ]);
+    });
+
+    it('a token-less ONAPPUPDATE re-registers with the stored tokens; ONAPPUNINSTALL closes the handler', async () => {
+      const [portal] = await listPortals(h.db.conn);
+      const event = (name: string, appToken: string) =>
+        new URLSearchParams({
+          event: name,
+          'auth[domain]': h.b24.domain,
+          'auth[member_id]': portal?.id as string,
+          'auth[application_token]': appToken,
+          'auth[client_endpoint]': portal?.client_endpoint as string,
+          'auth[server_endpoint]': portal?.server_endpoint as string,
+        }).toString();
+      expect((await post(`${h.url}/b24/events`, event('ONAPPUPDATE', 'wrong'))).status).toBe(403);
+      expect(
+        (await post(`${h.url}/b24/events`, event('ONAPPUPDATE', h.b24.applicationToken))).status,
+      ).toBe(200);
+      expect(
+        (await post(`${h.url}/b24/events`, event('ONAPPUNINSTALL', h.b24.applicationToken))).status,
+      ).toBe(200);
+      expect((await listPortals(h.db.conn))[0]?.status).toBe('uninstalled');
+      expect(
+        (await h.b24.sendFromCard({ to: '+375291234567', text: 'after uninstall' })).status,
+      ).toBe(401);
     });
 
     it('a forged reinstall cannot replace the portal tokens; a genuine one can', async () => {

@@ -120,6 +120,8 @@ export interface Bitrix24Emulator {
   readonly oauthRequests: number;
   readonly senders: readonly SenderRecord[];
   readonly robots: readonly RobotRecord[];
+  /** Handlers bound with `event.bind`, as `{event, handler}`. */
+  readonly eventHandlers: readonly { event: string; handler: string }[];
   readonly messages: readonly MessageRecord[];
   readonly timelineComments: readonly TimelineCommentRecord[];
   readonly bizprocEvents: readonly BizprocEventRecord[];
@@ -267,6 +269,11 @@ export async function startBitrix24Emulator(
     },
     get senders() {
       return [...state.senders.values()];
+    },
+    get eventHandlers() {
+      return [...state.eventHandlers].flatMap(([event, set]) =>
+        [...set].map((handler) => ({ event, handler })),
+      );
     },
     get robots() {
       return [...state.robots.values()];

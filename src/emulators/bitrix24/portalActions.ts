@@ -102,6 +102,10 @@ export async function install(
   appBaseUrl: string,
   event: InstallEventName,
 ): Promise<number> {
+  // Events go to the handlers the app bound with event.bind (captured before the update
+  // wipes them); the install itself goes to the installation path.
+  const bound =
+    event === 'ONAPPINSTALL' ? undefined : [...(core.state.eventHandlers.get(event) ?? [])][0];
   if (event !== 'ONAPPINSTALL') core.state.wipeAppRegistrations();
   const pair = event === 'ONAPPUNINSTALL' ? undefined : core.tokens.issue();
   const form = {
@@ -115,7 +119,7 @@ export async function install(
     ts: String(Math.floor(core.clock.now() / 1000)),
     auth: authFields(core, pair),
   };
-  const { status } = await postForm(`${appBaseUrl.replace(/\/+$/, '')}/b24/install`, form);
+  const { status } = await postForm(bound ?? `${appBaseUrl.replace(/\/+$/, '')}/b24/install`, form);
   if (event === 'ONAPPUNINSTALL') core.tokens.revokeAll();
   return status;
 }

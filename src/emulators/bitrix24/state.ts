@@ -89,6 +89,8 @@ export interface UserFieldRecord {
 export class PortalState {
   readonly senders = new Map<string, SenderRecord>();
   readonly robots = new Map<string, RobotRecord>();
+  /** `event.bind` registrations: event name (upper case) → handler URLs. */
+  readonly eventHandlers = new Map<string, Set<string>>();
   readonly messages = new Map<string, MessageRecord>();
   readonly statusUpdates: StatusUpdateRecord[] = [];
   readonly eventTokens = new Map<string, EventTokenRecord>();
@@ -119,8 +121,10 @@ export class PortalState {
   }
 
   /** What `ONAPPUPDATE` / `ONAPPUNINSTALL` take away: the app's providers and robots. */
+  /** An app update or removal drops its providers, robots and event handlers (event-bind.md). */
   wipeAppRegistrations(): void {
     this.senders.clear();
     this.robots.clear();
+    this.eventHandlers.clear();
   }
 }

@@ -77,18 +77,36 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
       if (existing) await markUninstalled(deps.conn, existing.id, now);
       return { ok: true };
     }
-    if (!ev.tokens)
+    const knownApp = Boolean(
+      existing?.status === 'active' &&
+        existing.application_token &&
+        ev.applicationToken &&
+        timingSafeTokenEqual(ev.applicationToken, existing.application_token),
+    );
+    if (!ev.tokens) {
+      // An event without a user carries no tokens (events/index.md): for a portal we serve,
+      // with its application_token, register again with the tokens we hold.
+      if (ev.event === 'ONAPPUPDATE' && knownApp && existing) {
+        try {
+          await deps.register(existing);
+        } catch (err) {
+          req.log.error(
+            { err, portalId: existing.id },
+            'registration after ONAPPUPDATE failed; run `b24-mts-sms register`',
+          );
+          return reply
+            .code(502)
+            .send({ error: 'registration_failed', message: (err as Error).message });
+        }
+        return { ok: true, portal: existing.domain };
+      }
       return badRequest(reply, `${ev.event} without auth[access_token] / auth[refresh_token]`);
+    }
     // Anyone can POST an install form. Before it is stored (and we register a HANDLER that
     // carries a secret key at the endpoint it names), its refresh token must refresh at our
     // OAuth server with our client credentials, for the same member_id. The endpoint we keep
     // is the one the OAuth server reports, not the one posted. The one exception: an event
     // for a portal we serve that carries the application_token we already hold.
-    const knownApp =
-      existing?.status === 'active' &&
-      existing.application_token &&
-      ev.applicationToken &&
-      timingSafeTokenEqual(ev.applicationToken, existing.application_token);
     let tokens = {
       accessToken: ev.tokens.accessToken,
       refreshToken: ev.tokens.refreshToken,

@@ -1,6 +1,7 @@
 import { appMethods } from './app.js';
 import { bizprocMethods } from './bizproc.js';
 import { crmMethods } from './crm.js';
+import { eventMethods } from './events.js';
 import { messageserviceMethods } from './messageservice.js';
 import type { MethodTable } from './types.js';
 
@@ -10,4 +11,5 @@ export const allMethods: MethodTable = {
   ...messageserviceMethods,
   ...bizprocMethods,
   ...crmMethods,
+  ...eventMethods,
 };
