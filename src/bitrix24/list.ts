@@ -18,13 +18,15 @@ export interface FetchAllOptions {
   signal?: AbortSignal;
 }
 
-/** `crm.item.list` answers `{items: [...]}`, the classic methods a bare array. */
-function pageItems(result: unknown): Record<string, unknown>[] {
+/**
+ * A list method's page: classic methods answer an array (PHP may encode it as an object
+ * keyed 0..n); `crm.item.list` wraps it in `{items}`.
+ */
+export function pageItems(result: unknown): Record<string, unknown>[] {
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   if (result && typeof result === 'object') {
     const items = (result as { items?: unknown }).items;
     if (Array.isArray(items)) return items as Record<string, unknown>[];
-    // PHP encodes an empty list as `[]` but a keyed one as an object.
     return Object.values(result) as Record<string, unknown>[];
   }
   return [];

@@ -67,16 +67,4 @@ export function toConsentRecord(
   };
 }
 
-/**
- * A list method's page: classic methods answer an array; PHP may encode it as an object
- * keyed 0..n; `crm.item.list` wraps it in `{items}`.
- */
-export function pageItems(result: unknown): Record<string, unknown>[] {
-  if (Array.isArray(result)) return result as Record<string, unknown>[];
-  if (result && typeof result === 'object') {
-    const items = (result as { items?: unknown }).items;
-    if (Array.isArray(items)) return items as Record<string, unknown>[];
-    return Object.values(result) as Record<string, unknown>[];
-  }
-  return [];
-}
+export { pageItems } from '../bitrix24/list.js';

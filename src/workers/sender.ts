@@ -108,7 +108,6 @@ export function makeSender(opts: SenderOptions) {
       if (m.kind === 'marketing' && opts.checkConsent) {
         const consent = await opts.checkConsent(m);
         if (!consent.allowed) {
-          const t = now();
           if (consent.retryable) {
             log.warn(
               { messageId: m.id, reason: consent.reason },
@@ -122,20 +121,7 @@ export function makeSender(opts: SenderOptions) {
             { messageId: m.id, reason: consent.reason },
             'marketing SMS refused: no consent',
           );
-          await finishClaim(
-            opts.conn,
-            m.id,
-            workerId,
-            {
-              state: 'failed',
-              fail_reason: consent.reason,
-              final_at: t,
-              ...b24StatusPatch(m, 'failed', t),
-            },
-            t,
-          );
-          opts.onOutcome?.(m, 'failed');
-          return;
+          return failMessage(m, consent.reason, null);
         }
       }
       step = 'send';
@@ -186,43 +172,17 @@ export function makeSender(opts: SenderOptions) {
       const maybeSent = unsure || (step === 'send' && e.ambiguous);
       if (e.action === 'permanent') {
         log.warn({ messageId: m.id, code: e.code, err: e.message }, 'MTS refused the message');
-        await finishClaim(
-          opts.conn,
-          m.id,
-          workerId,
-          {
-            state: 'failed',
-            fail_reason: e.message,
-            last_error: e.message,
-            final_at: t,
-            unsure: 0,
-            ...b24StatusPatch(m, 'failed', t),
-          },
-          t,
-        );
-        opts.onOutcome?.(m, 'failed');
-        return;
+        return failMessage(m, e.message, e.message);
       }
       // Give up only on a message that certainly never reached MTS, counted from when it was
       // first due (a scheduled or quiet-hours message was not late before then).
       if (t - (m.due_at ?? m.created_at) > opts.ttlSec * 1000 && !maybeSent) {
-        const reason = `MTS could not be reached for ${Math.round(opts.ttlSec / 3600)} h (last error: ${e.message})`;
-        await finishClaim(
-          opts.conn,
-          m.id,
-          workerId,
-          {
-            state: 'failed',
-            fail_reason: reason,
-            last_error: e.message,
-            final_at: t,
-            unsure: 0,
-            ...b24StatusPatch(m, 'failed', t),
-          },
-          t,
+        const hours = Math.round(opts.ttlSec / 3600);
+        return failMessage(
+          m,
+          `MTS could not be reached for ${hours} h (last error: ${e.message})`,
+          e.message,
         );
-        opts.onOutcome?.(m, 'failed');
-        return;
       }
       if (e.action === 'pause') {
         pause(e.message, t + pauseMs);
@@ -242,6 +202,26 @@ export function makeSender(opts: SenderOptions) {
       await requeue(m, delay, e.message, maybeSent);
       opts.onOutcome?.(m, 'retry');
     }
+  }
+
+  /** Ends a claimed message as `failed` with the reason; Bitrix24 will be told. */
+  async function failMessage(m: Message, reason: string, lastError: string | null): Promise<void> {
+    const t = opts.clock.now();
+    await finishClaim(
+      opts.conn,
+      m.id,
+      workerId,
+      {
+        state: 'failed',
+        fail_reason: reason,
+        last_error: lastError,
+        final_at: t,
+        unsure: 0,
+        ...b24StatusPatch(m, 'failed', t),
+      },
+      t,
+    );
+    opts.onOutcome?.(m, 'failed');
   }
 
   async function requeue(

@@ -12,6 +12,7 @@ import {
 } from '../../src/emulators/mts/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createService, type Service } from '../../src/service.js';
+import { type ServiceProcess, spawnService } from './child.js';
 import { createTestDb, type DialectName, type TestDb } from './db.js';
 import { freePort } from './wait.js';
 
@@ -40,17 +41,17 @@ export interface HarnessOptions {
   clock?: Clock;
 }
 
-/** Emulators + a real service on a fresh database, all over loopback HTTP. */
-export async function startHarness(opts: HarnessOptions): Promise<Harness> {
-  const db = await createTestDb(opts.dialect);
-  const mts = await startMtsEmulator({ dlr: { delayMs: 50 }, ...opts.mts });
-  const b24 = await startBitrix24Emulator({ ...opts.b24 });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env: Record<string, string> = {
+/** The environment of a service on `port` using these emulators and this database. */
+export function serviceEnv(
+  db: TestDb,
+  mts: MtsEmulator,
+  b24: Bitrix24Emulator,
+  port: number,
+): Record<string, string> {
+  return {
     PORT: String(port),
     HOST: '127.0.0.1',
-    PUBLIC_URL: url,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: db.schema ? `${db.url}?schema=${db.schema}` : db.url,
     MTS_API_URL: mts.url,
     MTS_CLIENT_ID: mts.clientId,
@@ -67,8 +68,61 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     // Tests run at any hour: quiet hours are tested explicitly.
     MARKETING_QUIET_HOURS: '',
     LOG_LEVEL: 'silent',
+  };
+}
+
+export interface ChildHarness {
+  db: TestDb;
+  mts: MtsEmulator;
+  b24: Bitrix24Emulator;
+  url: string;
+  env: Record<string, string>;
+  /** The running service process (replace it after a kill or stop). */
+  proc: ServiceProcess;
+  close(): Promise<void>;
+}
+
+/** Emulators in this process, the service as a child process on a SQLite file, installed. */
+export async function startChildHarness(opts: {
+  mts?: MtsEmulatorOptions;
+  env?: Record<string, string>;
+}): Promise<ChildHarness> {
+  const db = await createTestDb('sqlite');
+  const mts = await startMtsEmulator(opts.mts);
+  const b24 = await startBitrix24Emulator();
+  const port = await freePort();
+  const env: Record<string, string> = {
+    ...serviceEnv(db, mts, b24, port),
+    LOG_LEVEL: 'warn',
     ...opts.env,
   };
+  const url = env.PUBLIC_URL as string;
+  const h: ChildHarness = {
+    db,
+    mts,
+    b24,
+    url,
+    env,
+    proc: await spawnService(env, url),
+    async close() {
+      await h.proc.stop();
+      await Promise.allSettled([mts.close(), b24.close()]);
+      await db.cleanup();
+    },
+  };
+  const status = await b24.install(url);
+  if (status !== 200) throw new Error(`install answered ${status}`);
+  return h;
+}
+
+/** Emulators + a real service on a fresh database, all over loopback HTTP. */
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const db = await createTestDb(opts.dialect);
+  const mts = await startMtsEmulator({ dlr: { delayMs: 50 }, ...opts.mts });
+  const b24 = await startBitrix24Emulator({ ...opts.b24 });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { ...serviceEnv(db, mts, b24, port), ...opts.env };
   const config = loadConfig(env);
   const service = await createService({
     config,
