@@ -181,6 +181,11 @@ export async function releaseStale(
   conn: Connection,
   lockedBefore: number,
   now: number,
+  /**
+   * Also release claims older than this whose worker holds no live `sender:` lease — a worker
+   * that crashed — without waiting for `lockedBefore`.
+   */
+  orphanedBefore?: number,
 ): Promise<number> {
   const r = await conn.db
     .updateTable('messages')
@@ -193,7 +198,25 @@ export async function releaseStale(
       updated_at: now,
     })
     .where('state', '=', 'sending')
-    .where('locked_at', '<', lockedBefore)
+    .where((eb) =>
+      orphanedBefore === undefined
+        ? eb('locked_at', '<', lockedBefore)
+        : eb.or([
+            eb('locked_at', '<', lockedBefore),
+            eb.and([
+              eb('locked_at', '<', orphanedBefore),
+              eb(
+                'locked_by',
+                'not in',
+                eb
+                  .selectFrom('leases')
+                  .select('holder')
+                  .where('name', 'like', 'sender:%')
+                  .where('expires_at', '>=', now),
+              ),
+            ]),
+          ]),
+    )
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }

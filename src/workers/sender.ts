@@ -7,6 +7,7 @@ import { b24StatusPatch } from '../core/b24Status.js';
 import { BaseError, coerceError } from '../errors.js';
 import type { MtsClient } from '../mts/types.js';
 import type { Connection } from '../store/dialects/types.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
 import { claimDue, finishClaim, type Message, releaseStale, touchClaim } from '../store/outbox.js';
 import type { RateLimiter } from './rateLimiter.js';
 
@@ -45,6 +46,13 @@ export interface SenderOptions {
   /** Called after each message leaves `sending` (metrics, CLI waiting). */
   onOutcome?: (m: Message, outcome: 'accepted' | 'failed' | 'retry') => void;
 }
+
+/**
+ * Each sender keeps a `sender:<id>` lease alive while it runs. Claims of a sender whose lease
+ * has expired (it crashed) are freed after this long instead of the full lock TTL — on
+ * PostgreSQL, where other instances cannot tell a crash from a slow send otherwise.
+ */
+const LIVENESS_TTL_MS = 15_000;
 
 /** Exponential backoff with jitter after the n-th attempt: ~1 s, 2 s, 4 s … capped at 5 min. */
 function backoffMs(attempts: number): number {
@@ -252,7 +260,7 @@ export function makeSender(opts: SenderOptions) {
     const t = opts.clock.now();
     if (t - lastSweep < 10_000) return;
     lastSweep = t;
-    const n = await releaseStale(opts.conn, t - lockTtlMs, t);
+    const n = await releaseStale(opts.conn, t - lockTtlMs, t, t - LIVENESS_TTL_MS);
     if (n)
       log.warn(
         { count: n },
@@ -262,6 +270,18 @@ export function makeSender(opts: SenderOptions) {
 
   async function run(): Promise<void> {
     const signal = stopController.signal;
+    const alive = () =>
+      acquireLease(
+        opts.conn,
+        `sender:${workerId}`,
+        workerId,
+        LIVENESS_TTL_MS,
+        opts.clock.now(),
+      ).catch(() => false);
+    await alive();
+    const heartbeat = setInterval(alive, LIVENESS_TTL_MS / 3);
+    heartbeat.unref();
+    signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
     // On SQLite only one instance runs, so every `sending` row is a leftover of a crash.
     if (!opts.conn.caps.multiInstance) {
       const t = opts.clock.now();
@@ -321,6 +341,7 @@ export function makeSender(opts: SenderOptions) {
       idle?.abort();
       await loop;
       await Promise.allSettled([...inFlight]);
+      await releaseLease(opts.conn, `sender:${workerId}`, workerId).catch(() => {});
     },
     status: () => ({
       inFlight: inFlight.size,

@@ -82,12 +82,14 @@ export interface ChildHarness {
   close(): Promise<void>;
 }
 
-/** Emulators in this process, the service as a child process on a SQLite file, installed. */
+/** Emulators in this process, the service as a child process (SQLite file by default), installed. */
 export async function startChildHarness(opts: {
+  /** Database the service runs on (default SQLite). */
+  dialect?: DialectName;
   mts?: MtsEmulatorOptions;
   env?: Record<string, string>;
 }): Promise<ChildHarness> {
-  const db = await createTestDb('sqlite');
+  const db = await createTestDb(opts.dialect ?? 'sqlite');
   const mts = await startMtsEmulator(opts.mts);
   const b24 = await startBitrix24Emulator();
   const port = await freePort();

@@ -160,6 +160,19 @@ for (const dialect of DIALECTS) {
       ).toBe(true);
     });
 
+    it('claims of a sender without a live lease are freed early; a live sender keeps its claims', async () => {
+      const a = (await insertMessage(t.conn, msg(), T0)).message;
+      const b = (await insertMessage(t.conn, msg(), T0)).message;
+      await claimDue(t.conn, 'dead', T0, 1);
+      await claimDue(t.conn, 'alive', T0, 1);
+      await acquireLease(t.conn, 'sender:alive', 'alive', 15_000, T0 + 10_000);
+      // Long before the lock TTL, but past the liveness window.
+      expect(await releaseStale(t.conn, T0 - 120_000, T0 + 20_000, T0 + 5_000)).toBe(1);
+      const [ra, rb] = [await getMessage(t.conn, a.id), await getMessage(t.conn, b.id)];
+      expect([ra?.locked_by, rb?.locked_by].sort()).toEqual(['alive', null]);
+      expect([ra?.state, rb?.state].sort()).toEqual(['queued', 'sending']);
+    });
+
     it('the shared window admits `limit` starts per window, smoothed over its tenths', async () => {
       const go = async (at: number, limit = 20) =>
         await tryStart(t.conn, 'mts', limit, 1000, () => at);
