@@ -113,6 +113,25 @@ for (const dialect of DIALECTS) {
       );
       expect(metric?.value).toBe(1);
       expect((await postJson(await dlrUrl(), '"just a string"')).status).toBe(400);
+      // Another portal's callback key cannot touch this portal's message.
+      const { upsertPortal } = await import('../../src/store/portals.js');
+      const other = await upsertPortal(
+        h.db.conn,
+        {
+          id: 'other-portal',
+          domain: 'other.bitrix24.by',
+          clientEndpoint: 'https://other.bitrix24.by/rest/',
+          serverEndpoint: 'https://oauth.bitrix.info/rest/',
+          accessToken: 'a',
+          refreshToken: 'r',
+          expiresAt: 0,
+          applicationToken: 't',
+        },
+        Date.now(),
+      );
+      const cross = await postJson(`${h.url}/mts/dlr/${other.dlr_key}`, dlr(a.m));
+      expect(cross.status).toBe(200);
+      expect((await getMessage(h.db.conn, a.m.id))?.state).toBe('ACCEPTD');
     });
 
     it('duplicates and out-of-order reports: DELIVRD then ACCEPTD stays delivered, and nothing more is pushed', async () => {
