@@ -65,6 +65,8 @@ export const configSchema = z
     MTS_SENDER: z.preprocess(emptyToUndefined, alphaName.optional()),
     MTS_SENDER_MARKETING: z.preprocess(emptyToUndefined, alphaName.optional()),
     MTS_RATE_LIMIT: z.coerce.number().positive().max(1000).default(10),
+    /** Milliseconds added to each 1 s rate window as a jitter safety margin. */
+    MTS_RATE_HEADROOM_MS: z.coerce.number().int().min(0).max(1000).default(100),
     MTS_SMS_TTL: z.coerce.number().int().min(300).max(259200).default(86400),
     MTS_TIMEOUT: positiveInt(15),
     MTS_POLL_AFTER: positiveInt(300),

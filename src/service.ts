@@ -128,7 +128,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     field: config.CONSENT_FIELD,
   });
 
-  const limiter = makeSharedRateLimiter({ conn, key: 'mts', rate: config.MTS_RATE_LIMIT, clock });
+  const limiter = makeSharedRateLimiter({
+    conn,
+    key: 'mts',
+    rate: config.MTS_RATE_LIMIT,
+    clock,
+    headroomMs: config.MTS_RATE_HEADROOM_MS,
+  });
   const dlrKeys = new Map<string, string>();
   const sender = makeSender({
     conn,
