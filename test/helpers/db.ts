@@ -62,7 +62,21 @@ export async function createTestDb(dialect: DialectName): Promise<TestDb> {
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const conn = connect(TEST_PG_URL, { schema });
-  await migrate(conn);
+  // Kysely's migrator introspects every schema of the database; another test dropping its
+  // schema at that moment makes the catalog query fail with "schema t_… does not exist".
+  // That race exists only between test schemas, so retry it here.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(conn);
+      break;
+    } catch (err) {
+      const other = /schema "(t_[0-9a-f]+)" does not exist/.exec(
+        String((err as Error).cause ?? err),
+      )?.[1];
+      if (!other || other === schema || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
   return {
     conn,
     url: TEST_PG_URL,
@@ -71,8 +85,15 @@ export async function createTestDb(dialect: DialectName): Promise<TestDb> {
       await conn.close();
       const c = new pg.Client({ connectionString: TEST_PG_URL });
       await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
+      try {
+        // Bounded: a leftover schema is harmless, a cleanup that waits forever is not.
+        await c.query('set statement_timeout = 15000');
+        await c.query(`drop schema if exists ${schema} cascade`);
+      } catch (err) {
+        console.warn(`could not drop test schema ${schema}: ${(err as Error).message}`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }
