@@ -62,21 +62,7 @@ export async function createTestDb(dialect: DialectName): Promise<TestDb> {
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const conn = connect(TEST_PG_URL, { schema });
-  // Kysely's migrator introspects every schema of the database; another test dropping its
-  // schema at that moment makes the catalog query fail with "schema t_… does not exist".
-  // That race exists only between test schemas, so retry it here.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await migrate(conn);
-      break;
-    } catch (err) {
-      const other = /schema "(t_[0-9a-f]+)" does not exist/.exec(
-        String((err as Error).cause ?? err),
-      )?.[1];
-      if (!other || other === schema || attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 50 * attempt));
-    }
-  }
+  await migrate(conn);
   return {
     conn,
     url: TEST_PG_URL,

@@ -218,6 +218,13 @@ export interface MigrateResult {
 }
 
 /** Brings the schema up to date; safe to run from several instances at once (Kysely locks). */
+function otherSchemaVanished(error: unknown, ours: string | undefined): boolean {
+  const name = /schema "([^"]+)" does not exist/.exec(
+    error instanceof Error ? error.message : '',
+  )?.[1];
+  return name !== undefined && name !== ours;
+}
+
 export async function migrate(conn: Connection): Promise<MigrateResult> {
   if (conn.schema) await sql`create schema if not exists ${sql.id(conn.schema)}`.execute(conn.db);
   const migrator = new Migrator({
@@ -225,7 +232,15 @@ export async function migrate(conn: Connection): Promise<MigrateResult> {
     provider: { getMigrations: async () => migrations(conn.caps) },
     ...(conn.schema ? { migrationTableSchema: conn.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // Kysely's migrator introspects every schema of the database. Another schema dropped at
+  // that moment (other tenants, test runs) fails the catalog query with "schema … does not
+  // exist"; the migration ran in a rolled-back transaction, so trying again is safe.
+  let outcome = await migrator.migrateToLatest();
+  for (let attempt = 1; attempt < 5 && otherSchemaVanished(outcome.error, conn.schema); attempt++) {
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results } = outcome;
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (error)
     throw new Error(
