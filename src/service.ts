@@ -26,7 +26,7 @@ import { createMtsClient } from './mts/client.js';
 import type { MtsClient } from './mts/types.js';
 import { type Connection, connect, makeTokenStore, migrate } from './store/index.js';
 import { countByState, queueDepth } from './store/outbox.js';
-import { getPortal, listPortals, portalSettings } from './store/portals.js';
+import { getPortal, listPortals, type Portal, portalSettings } from './store/portals.js';
 import { makeSharedRateLimiter } from './workers/rateLimiter.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender } from './workers/sender.js';
@@ -205,10 +205,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
   /** Alpha name and marketing quiet hours for a portal: its settings, else the configuration. */
   const senderFor = async (
-    portalId: string | null,
+    portal: Portal | string | null,
     kind: 'transactional' | 'marketing',
   ): Promise<{ alphaName: string; quietHours: QuietWindow | null }> => {
-    const p = portalId ? await getPortal(conn, portalId) : undefined;
+    // The SMS handler already holds the portal row: no second read on the intake path.
+    const p = typeof portal === 'string' ? await getPortal(conn, portal) : portal;
     const s = p ? portalSettings(p) : {};
     const alphaName =
       kind === 'marketing'
@@ -305,7 +306,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return registerPortal(registerDeps, portal);
     },
     onQueued: () => sender.wake(),
-    onStatus: () => {},
     oauthServerEndpoint: `${oauthUrl}/rest/`,
     verifyInstall: (refreshToken) =>
       refreshTokens({

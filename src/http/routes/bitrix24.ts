@@ -28,7 +28,7 @@ export interface Bitrix24RouteDeps {
   metrics: Metrics;
   /** Alpha name and marketing quiet hours for a portal (its settings, else the configuration). */
   senderFor: (
-    portalId: string,
+    portal: Portal,
     kind: 'transactional' | 'marketing',
   ) => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
   /** Registers the provider (and robots) in the portal; runs after the install is stored. */
@@ -43,8 +43,6 @@ export interface Bitrix24RouteDeps {
   oauthServerEndpoint: string;
   /** A message was queued: wake the sender. */
   onQueued: () => void;
-  /** A refused message has a status to push: wake the pusher. */
-  onStatus: () => void;
 }
 
 function badRequest(reply: FastifyReply, message: string) {
@@ -214,7 +212,7 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
     }
     const marketing = sms.moduleId === 'sender';
     const kind = marketing ? 'marketing' : 'transactional';
-    const { alphaName, quietHours } = await deps.senderFor(portal.id, kind);
+    const { alphaName, quietHours } = await deps.senderFor(portal, kind);
     const { message, created } = await intakeSms(
       deps.conn,
       {
@@ -241,7 +239,6 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         { portalId: portal.id, messageId: message.id, reason: message.fail_reason },
         'SMS refused',
       );
-      deps.onStatus();
     }
     return reply.code(200).send({
       ok: true,

@@ -8,8 +8,6 @@ export interface HealthDeps {
   metrics: Metrics;
   /** Extra gauges refreshed on each scrape (queue depth…). */
   beforeScrape?: () => Promise<void>;
-  /** Why the service is not ready to send, if it is not (e.g. sending paused). */
-  notReadyReason?: () => string | null;
 }
 
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
@@ -21,8 +19,6 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     } catch (err) {
       return reply.code(503).send({ ok: false, reason: `database: ${(err as Error).message}` });
     }
-    const reason = deps.notReadyReason?.() ?? null;
-    if (reason) return reply.code(503).send({ ok: false, reason });
     return { ok: true, database: deps.conn.caps.name };
   });
 
