@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, migrate } from '../../src/store/index.js';
-import { upsertPortal } from '../../src/store/portals.js';
 import { runCli } from '../helpers/child.js';
+import { seedPortal } from '../helpers/db.js';
 
 describe('b24-mts-sms CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'b24mts-cli-'));
@@ -59,20 +59,7 @@ describe('b24-mts-sms CLI', () => {
   it('portal set validates and stores per-portal settings; portal list shows them', async () => {
     const conn = connect(env.DATABASE_URL);
     await migrate(conn);
-    await upsertPortal(
-      conn,
-      {
-        id: 'm1',
-        domain: 'shop.bitrix24.by',
-        clientEndpoint: 'https://shop.bitrix24.by/rest/',
-        serverEndpoint: 'https://oauth.bitrix.info/rest/',
-        accessToken: 'a',
-        refreshToken: 'r',
-        expiresAt: 0,
-        applicationToken: 't',
-      },
-      Date.now(),
-    );
+    await seedPortal(conn, 'm1', 'shop.bitrix24.by');
     await conn.close();
     const bad = await runCli(['portal', 'set', 'm1', '--sender', 'WAY_TOO_LONG_NAME'], env);
     expect(bad.code).toBe(2);

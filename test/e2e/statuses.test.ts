@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getMessage, getMessageByB24Id, type Message } from '../../src/store/outbox.js';
 import { listPortals } from '../../src/store/portals.js';
 import { reportsFor } from '../../src/store/reports.js';
-import { DIALECTS } from '../helpers/db.js';
+import { DIALECTS, seedPortal } from '../helpers/db.js';
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -114,21 +114,7 @@ for (const dialect of DIALECTS) {
       expect(metric?.value).toBe(1);
       expect((await postJson(await dlrUrl(), '"just a string"')).status).toBe(400);
       // Another portal's callback key cannot touch this portal's message.
-      const { upsertPortal } = await import('../../src/store/portals.js');
-      const other = await upsertPortal(
-        h.db.conn,
-        {
-          id: 'other-portal',
-          domain: 'other.bitrix24.by',
-          clientEndpoint: 'https://other.bitrix24.by/rest/',
-          serverEndpoint: 'https://oauth.bitrix.info/rest/',
-          accessToken: 'a',
-          refreshToken: 'r',
-          expiresAt: 0,
-          applicationToken: 't',
-        },
-        Date.now(),
-      );
+      const other = await seedPortal(h.db.conn, 'other-portal', 'other.bitrix24.by');
       const cross = await postJson(`${h.url}/mts/dlr/${other.dlr_key}`, dlr(a.m));
       expect(cross.status).toBe(200);
       expect((await getMessage(h.db.conn, a.m.id))?.state).toBe('ACCEPTD');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type Connection, connect, migrate } from '../../src/store/index.js';
+import { type Portal, upsertPortal } from '../../src/store/portals.js';
 
 /** The PostgreSQL server tests use (SPEC: 127.0.0.1:5432, trust auth, database `test`). */
 export const TEST_PG_URL =
@@ -82,4 +83,22 @@ export async function createTestDb(dialect: DialectName): Promise<TestDb> {
       }
     },
   };
+}
+
+/** Stores an installed portal with placeholder tokens (no Bitrix24 behind it). */
+export function seedPortal(conn: Connection, id: string, domain: string): Promise<Portal> {
+  return upsertPortal(
+    conn,
+    {
+      id,
+      domain,
+      clientEndpoint: `https://${domain}/rest/`,
+      serverEndpoint: 'https://oauth.bitrix.info/rest/',
+      accessToken: 'a',
+      refreshToken: 'r',
+      expiresAt: 0,
+      applicationToken: 't',
+    },
+    Date.now(),
+  );
 }
