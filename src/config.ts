@@ -65,8 +65,24 @@ export const configSchema = z
     MTS_SENDER: z.preprocess(emptyToUndefined, alphaName.optional()),
     MTS_SENDER_MARKETING: z.preprocess(emptyToUndefined, alphaName.optional()),
     MTS_RATE_LIMIT: z.coerce.number().positive().max(1000).default(10),
-    /** Milliseconds added to each 1 s rate window as a jitter safety margin. */
-    MTS_RATE_HEADROOM_MS: z.coerce.number().int().min(0).max(1000).default(100),
+    /**
+     * Jitter headroom of the rate limiter, ms: rate slots are (1000 + this) / MTS_RATE_LIMIT ms
+     * apart and a request leaves at most this long after its slot, so no 1 s window at MTS
+     * ever holds more than MTS_RATE_LIMIT requests. Default 15 (98.5 % of the contracted rate).
+     */
+    MTS_RATE_HEADROOM_MS: z.coerce.number().int().min(0).max(1000).default(15),
+    /**
+     * Seconds a lookup by extra_id may answer "not found" after a send attempt before that
+     * attempt counts as never received (MTS may commit a timed-out send late). Default 120.
+     */
+    MTS_LOOKUP_GRACE: z.coerce.number().int().min(0).default(120),
+    /** Key that encrypts per-portal MTS passwords and tokens at rest (required to store one). */
+    SECRET_KEY: z.preprocess(
+      emptyToUndefined,
+      z.string().min(16, 'use at least 16 characters').optional(),
+    ),
+    /** Final messages older than this many days are deleted (in small batches). */
+    RETENTION_DAYS: positiveInt(180),
     MTS_SMS_TTL: z.coerce.number().int().min(300).max(259200).default(86400),
     MTS_TIMEOUT: positiveInt(15),
     MTS_POLL_AFTER: positiveInt(300),

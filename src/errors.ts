@@ -1,10 +1,13 @@
 /**
  * What the caller should do after an error.
- * - `permanent`: retrying cannot help (bad number, unknown alpha name, rejected input).
- * - `retry`: try again later (5xx, 429, timeouts, network); `retryAfterMs` when the peer said.
- * - `pause`: stop the whole channel until an operator acts (bad credentials, no balance).
+ * - `permanent`: retrying cannot help this message (bad number, text too long, spam filter).
+ * - `retry`: transient; try again later with backoff (5xx, timeouts, network, unknown codes).
+ * - `pause`: the whole MTS account cannot send (credentials, balance, connection): pause it,
+ *   keep every message queued, probe until it works again.
+ * - `hold`: this alpha name cannot send (MTS 10262): hold its messages, others go on.
+ * - `slow`: the peer throttles us (MTS 10224, 429): lower the pace, retry after `retryAfterMs`.
  */
-export type ErrorAction = 'permanent' | 'retry' | 'pause';
+export type ErrorAction = 'permanent' | 'retry' | 'pause' | 'hold' | 'slow';
 
 export interface BaseErrorOptions {
   action: ErrorAction;

@@ -12,9 +12,11 @@ import {
   ensureConsentField,
   makeConsentSyncer,
 } from './consent/index.js';
+import { intakeSms, type SenderChoice } from './core/intake.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
+import { decryptSecret } from './core/secrets.js';
 import { timelineCommands } from './core/timelineNote.js';
-import { parseQuietHours, type QuietWindow } from './domain/quietHours.js';
+import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -24,10 +26,18 @@ import { healthRoutes } from './http/routes/health.js';
 import { robotRoutes } from './http/routes/robot.js';
 import { createMtsClient } from './mts/client.js';
 import type { MtsClient } from './mts/types.js';
+import {
+  type Contract,
+  DEFAULT_CONTRACT,
+  listContracts,
+  portalContractId,
+  upsertContract,
+} from './store/contracts.js';
+import { makeGroupCommit } from './store/groupCommit.js';
 import { type Connection, connect, makeTokenStore, migrate } from './store/index.js';
 import { countByState, queueDepth } from './store/outbox.js';
 import { getPortal, listPortals, type Portal, portalSettings } from './store/portals.js';
-import { makeSharedRateLimiter } from './workers/rateLimiter.js';
+import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender } from './workers/sender.js';
 import { makeStatusPoller, type StatusPoller } from './workers/statusPoller.js';
@@ -62,6 +72,8 @@ export interface Service {
   pusher: StatusPusher;
   poller: StatusPoller;
   robots: RobotWorker;
+  /** Deletes final messages older than RETENTION_DAYS. */
+  retention: Retention;
   /** Keeps the local marketing-consent registry in step with each portal's CRM. */
   consent: ConsentSyncer;
   instanceId: string;
@@ -92,7 +104,57 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...(config.MTS_PASSWORD ? { password: config.MTS_PASSWORD } : {}),
     ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
   };
-  const mts = opts.mts ?? createMtsClient({ ...mtsEndpoint, timeoutMs: config.MTS_TIMEOUT * 1000 });
+  // The environment's MTS settings are the default contract; portals may have their own.
+  await upsertContract(
+    conn,
+    {
+      id: DEFAULT_CONTRACT,
+      label: 'MTS account from the configuration',
+      api_url: null,
+      client_id: mtsEndpoint.clientId || null,
+      login: mtsEndpoint.login ?? null,
+      password_enc: null,
+      token_enc: null,
+      sender: config.mtsSender,
+      sender_marketing: config.mtsSenderMarketing,
+      rate: config.MTS_RATE_LIMIT,
+    },
+    clock.now(),
+  );
+  const timeoutMs = config.MTS_TIMEOUT * 1000;
+  const mts = opts.mts ?? createMtsClient({ ...mtsEndpoint, timeoutMs });
+  const mtsClients = new Map<string, { key: string; client: MtsClient }>();
+  /** The client of a contract, rebuilt when its settings change. */
+  const mtsFor = (c: Contract): MtsClient => {
+    if (c.id === DEFAULT_CONTRACT) return mts;
+    const key = [c.api_url, c.client_id, c.login, c.password_enc, c.token_enc].join('|');
+    const cached = mtsClients.get(c.id);
+    if (cached?.key === key) return cached.client;
+    const secret = (v: string | null) =>
+      v && config.SECRET_KEY ? decryptSecret(v, config.SECRET_KEY) : undefined;
+    const password = secret(c.password_enc);
+    const token = secret(c.token_enc);
+    const client = createMtsClient({
+      baseUrl: c.api_url ?? mtsEndpoint.baseUrl,
+      clientId: c.client_id ?? '',
+      ...(c.login ? { login: c.login } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(token !== undefined ? { token } : {}),
+      timeoutMs,
+    });
+    mtsClients.set(c.id, { key, client });
+    return client;
+  };
+  /** Contracts by id, re-read every few seconds (a `portal set` from the CLI shows up here). */
+  let contractCache = new Map<string, Contract>();
+  let contractsReadAt = 0;
+  const contractsById = async (): Promise<Map<string, Contract>> => {
+    if (clock.now() - contractsReadAt > 5000) {
+      contractCache = new Map((await listContracts(conn)).map((c) => [c.id, c]));
+      contractsReadAt = clock.now();
+    }
+    return contractCache;
+  };
   const oauthUrl = opts.endpoints?.b24.oauthUrl ?? config.B24_OAUTH_URL;
   const b24Creds = opts.endpoints?.b24 ?? {
     clientId: config.B24_CLIENT_ID ?? '',
@@ -128,30 +190,37 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     field: config.CONSENT_FIELD,
   });
 
-  const limiter = makeSharedRateLimiter({
-    conn,
-    key: 'mts',
-    rate: config.MTS_RATE_LIMIT,
-    clock,
-    headroomMs: config.MTS_RATE_HEADROOM_MS,
-  });
+  // DLR keys are per portal and never change; another instance may have seen the install,
+  // so a key we do not know yet is read from the database.
   const dlrKeys = new Map<string, string>();
+  const dlrKeyFor = async (portalId: string | null): Promise<string | undefined> => {
+    const cached = dlrKeys.get(portalId ?? '');
+    if (cached) return cached;
+    // CLI sends have no portal: their reports go to the first portal's callback, if any.
+    const p = portalId ? await getPortal(conn, portalId) : (await listPortals(conn))[0];
+    if (p) dlrKeys.set(portalId ?? '', p.dlr_key);
+    return p?.dlr_key;
+  };
   const sender = makeSender({
     conn,
-    mts,
-    limiter,
+    mtsFor,
     clock,
     logger,
     ttlSec: config.MTS_SMS_TTL,
-    requestTimeoutMs: config.MTS_TIMEOUT * 1000,
+    requestTimeoutMs: timeoutMs,
     pollAfterSec: config.MTS_POLL_AFTER,
+    lookupGraceSec: config.MTS_LOOKUP_GRACE,
+    headroomMs: config.MTS_RATE_HEADROOM_MS,
     concurrency: config.SENDER_CONCURRENCY,
     lockTtlMs: Math.max(120_000, config.MTS_TIMEOUT * 4000),
-    callbackUrl: (m) => {
-      const key = m.portal_id ? dlrKeys.get(m.portal_id) : dlrKeys.get('');
+    callbackUrl: async (m) => {
+      const key = await dlrKeyFor(m.portal_id);
       return key ? `${config.PUBLIC_URL}/mts/dlr/${key}` : undefined;
     },
-    onPause: () => metrics.paused.set(1),
+    onIncident: (i) => {
+      metrics.paused.set(sender.status().paused.length ? 1 : 0);
+      metrics.incidents.inc({ kind: i.kind });
+    },
     checkConsent: (m) =>
       m.portal_id && m.phone
         ? checkMarketingConsent(consentDeps, m.portal_id, m.phone)
@@ -162,14 +231,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
           }),
     onOutcome: (_m, outcome) => metrics.sends.inc({ outcome }),
   });
-  // DLR keys are per portal and never change: load them once, refresh on install.
-  const loadDlrKeys = async () => {
-    for (const p of await listPortals(conn)) dlrKeys.set(p.id, p.dlr_key);
-    // CLI sends have no portal: their reports go to the first portal's callback, if any.
-    const first = [...dlrKeys.values()][0];
-    if (first) dlrKeys.set('', first);
-  };
-  await loadDlrKeys();
 
   const pusher = makeStatusPusher({
     conn,
@@ -191,8 +252,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
   const poller = makeStatusPoller({
     conn,
-    mts,
-    limiter,
+    slot: async (contractId) => {
+      const c =
+        (await contractsById()).get(contractId) ??
+        (await listContracts(conn)).find((x) => x.id === contractId);
+      if (!c) return null;
+      return (await sender.acquireSlot(c)) ? mtsFor(c) : null;
+    },
     clock,
     logger,
     pollAfterSec: config.MTS_POLL_AFTER,
@@ -203,22 +269,29 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onPoll: (outcome) => metrics.polls.inc({ outcome }),
   });
 
-  /** Alpha name and marketing quiet hours for a portal: its settings, else the configuration. */
+  /** Alpha name, marketing quiet hours and MTS contract for a portal: its settings, else the configuration. */
   const senderFor = async (
     portal: Portal | string | null,
     kind: 'transactional' | 'marketing',
-  ): Promise<{ alphaName: string; quietHours: QuietWindow | null }> => {
+  ): Promise<SenderChoice> => {
     // The SMS handler already holds the portal row: no second read on the intake path.
     const p = typeof portal === 'string' ? await getPortal(conn, portal) : portal;
     const s = p ? portalSettings(p) : {};
+    const contracts = await contractsById();
+    const contract =
+      (p ? contracts.get(portalContractId(p.id)) : undefined) ?? contracts.get(DEFAULT_CONTRACT);
     const alphaName =
       kind === 'marketing'
-        ? (s.senderMarketing ?? config.mtsSenderMarketing)
-        : (s.sender ?? config.mtsSender);
+        ? (s.senderMarketing ?? contract?.sender_marketing ?? config.mtsSenderMarketing)
+        : (s.sender ?? contract?.sender ?? config.mtsSender);
     return {
       alphaName,
       quietHours:
         kind === 'marketing' ? parseQuietHours(s.quietHours ?? config.MARKETING_QUIET_HOURS) : null,
+      route: {
+        contractId: contract?.id ?? DEFAULT_CONTRACT,
+        vtStepMs: 1000 / (contract?.rate ?? config.MTS_RATE_LIMIT),
+      },
     };
   };
 
@@ -230,6 +303,15 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     holder: instanceId,
     senderFor,
     onQueued: () => sender.wake(),
+  });
+
+  const retention = makeRetention({
+    conn,
+    clock,
+    logger,
+    holder: instanceId,
+    days: config.RETENTION_DAYS,
+    onDeleted: (n) => metrics.retention.inc(n),
   });
 
   let workersStarted = false;
@@ -287,14 +369,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       const byState = await countByState(conn);
       metrics.messages.reset();
       for (const [state, n] of Object.entries(byState)) metrics.messages.set({ state }, n);
-      metrics.paused.set(sender.status().pausedUntil ? 1 : 0);
+      metrics.paused.set(sender.status().paused.length ? 1 : 0);
       for (const p of await listPortals(conn))
         metrics.restRequests.set({ portal: p.id }, b24.restRequests(p.id));
     },
   });
 
+  const group = makeGroupCommit(conn);
   bitrix24Routes(app, {
     conn,
+    intake: (req, now) => group.run((c) => intakeSms(c, req, now)),
     clock,
     logger,
     metrics,
@@ -302,7 +386,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     register: async (portal) => {
       b24.forget(portal.id);
       dlrKeys.set(portal.id, portal.dlr_key);
-      if (!dlrKeys.has('')) dlrKeys.set('', portal.dlr_key);
       return registerPortal(registerDeps, portal);
     },
     onQueued: () => sender.wake(),
@@ -338,6 +421,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     pusher,
     poller,
     robots,
+    retention,
     consent: consentSyncer,
     instanceId,
     register,
@@ -349,6 +433,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       poller.start();
       robots.start();
       consentSyncer.start();
+      retention.start();
     },
     async close() {
       await app.close();
@@ -358,6 +443,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         poller.stop(),
         robots.stop(),
         consentSyncer.stop(),
+        retention.stop(),
       ]);
       if (ownsConn) await conn.close();
     },

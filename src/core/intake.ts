@@ -19,6 +19,16 @@ export interface SmsRequest {
   refuse?: string;
   /** Marketing quiet hours (Europe/Minsk): a marketing message waits until the window ends. */
   quietHours?: QuietWindow | null;
+  /** Which MTS contract sends it, and one rate slot of that contract in ms (fair order). */
+  route?: { contractId: string; vtStepMs: number };
+  campaignId?: string | null;
+}
+
+/** How a portal's message of a kind goes out: alpha name, quiet hours, contract. */
+export interface SenderChoice {
+  alphaName: string;
+  quietHours: QuietWindow | null;
+  route: { contractId: string; vtStepMs: number };
 }
 
 export interface IntakeResult {
@@ -63,6 +73,8 @@ export async function intakeSms(
       bindings: req.bindings ?? null,
       ...(sendAt !== undefined ? { sendAt } : {}),
       failReason: reason ?? null,
+      ...(req.route ? { contractId: req.route.contractId, vtStepMs: req.route.vtStepMs } : {}),
+      ...(req.campaignId ? { campaignId: req.campaignId } : {}),
     },
     now,
   );

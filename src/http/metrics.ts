@@ -44,7 +44,23 @@ export function createMetrics() {
     }),
     paused: new Gauge({
       name: 'b24mts_sending_paused',
-      help: '1 while sending is paused (MTS credentials or balance)',
+      help: '1 while an MTS account is paused (credentials, balance, connection)',
+      registers: [registry],
+    }),
+    holds: new Gauge({
+      name: 'b24mts_alpha_names_held',
+      help: 'Alpha names MTS currently refuses (their messages wait)',
+      registers: [registry],
+    }),
+    incidents: new Counter({
+      name: 'b24mts_sending_incidents_total',
+      help: 'Pauses and holds begun or ended, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    retention: new Counter({
+      name: 'b24mts_retention_deleted_total',
+      help: 'Final messages deleted by retention',
       registers: [registry],
     }),
     queueDepth: new Gauge({

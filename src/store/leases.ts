@@ -38,3 +38,15 @@ export async function releaseLease(conn: Connection, name: string, holder: strin
     .where('holder', '=', holder)
     .execute();
 }
+
+/** The lease's current holder and expiry, if any (a read: no write to learn it is taken). */
+export function currentLease(
+  conn: Connection,
+  name: string,
+): Promise<{ holder: string; expires_at: number } | undefined> {
+  return conn.db
+    .selectFrom('leases')
+    .select(['holder', 'expires_at'])
+    .where('name', '=', name)
+    .executeTakeFirst();
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
+import { nextVirtualTime } from './claims.js';
 import type { Connection } from './dialects/types.js';
 import type { MessageState, MessagesTable } from './schema.js';
 
@@ -20,6 +21,16 @@ export interface NewMessage {
   sendAt?: number;
   /** Set when we refuse the message at intake: it is stored as `failed`, never sent. */
   failReason?: string | null;
+  /** MTS contract (default `default`). */
+  contractId?: string;
+  /** Lane: 0 transactional (default), 1 marketing and campaigns. */
+  priority?: number;
+  campaignId?: string | null;
+  /**
+   * Virtual-time step of the message's flow, ms: one rate slot of its contract (see
+   * nextVirtualTime). Default 100 (10/s).
+   */
+  vtStepMs?: number;
 }
 
 /**
@@ -33,6 +44,17 @@ export async function insertMessage(
 ): Promise<{ message: Message; created: boolean }> {
   const failed = Boolean(m.failReason);
   const id = randomUUID();
+  const runAt = Math.max(now, m.sendAt ?? now);
+  const contractId = m.contractId ?? 'default';
+  const priority = m.priority ?? (m.kind === 'marketing' ? 1 : 0);
+  const vt = failed
+    ? runAt
+    : await nextVirtualTime(
+        conn,
+        `${contractId}|${priority}|${m.portalId ?? ''}|${m.campaignId ?? ''}`,
+        runAt,
+        Math.max(1, Math.round(m.vtStepMs ?? 100)),
+      );
   const inserted = await conn.db
     .insertInto('messages')
     .values({
@@ -49,8 +71,12 @@ export async function insertMessage(
       state: failed ? 'failed' : 'queued',
       fail_reason: m.failReason ?? null,
       attempts: 0,
-      run_at: Math.max(now, m.sendAt ?? now),
-      due_at: Math.max(now, m.sendAt ?? now),
+      run_at: runAt,
+      due_at: runAt,
+      contract_id: contractId,
+      priority,
+      vt,
+      campaign_id: m.campaignId ?? null,
       unsure: 0,
       polls: 0,
       b24_status: failed ? 'failed' : 'queued',
@@ -92,46 +118,20 @@ export function getMessageByB24Id(
     .executeTakeFirst();
 }
 
-/**
- * Claims up to `limit` due messages for `workerId` and marks them `sending`.
- * On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several instances claim disjoint rows without
- * waiting on each other; SQLite serializes writers, so the plain subquery is already safe.
- */
-export async function claimDue(
+/** Whether `workerId` still holds its claim on the message (it was not swept). */
+export async function isClaimedBy(
   conn: Connection,
+  id: string,
   workerId: string,
-  now: number,
-  limit: number,
-): Promise<Message[]> {
-  return conn.db.transaction().execute(async (trx) => {
-    let due = trx
-      .selectFrom('messages')
-      .select('id')
-      .where('state', '=', 'queued')
-      .where('run_at', '<=', now)
-      .orderBy('run_at')
-      .orderBy('created_at')
-      .limit(limit);
-    if (conn.caps.skipLocked) due = due.forUpdate().skipLocked();
-    const ids = (await due.execute()).map((r) => r.id);
-    if (ids.length === 0) return [];
-    const rows = await trx
-      .updateTable('messages')
-      .set((eb) => ({
-        state: 'sending',
-        locked_by: workerId,
-        locked_at: now,
-        attempts: eb('attempts', '+', 1),
-        updated_at: now,
-      }))
-      .where('id', 'in', ids)
-      .where('state', '=', 'queued')
-      .returningAll()
-      .execute();
-    // Keep claim order (FIFO) — RETURNING order is unspecified.
-    const order = new Map(ids.map((id, i) => [id, i]));
-    return rows.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  });
+): Promise<boolean> {
+  const row = await conn.db
+    .selectFrom('messages')
+    .select('id')
+    .where('id', '=', id)
+    .where('state', '=', 'sending')
+    .where('locked_by', '=', workerId)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Records what a claimed message became; a no-op when the claim was lost (lock swept). */
@@ -145,26 +145,6 @@ export async function finishClaim(
   const r = await conn.db
     .updateTable('messages')
     .set({ ...patch, locked_by: null, locked_at: null, updated_at: now })
-    .where('id', '=', id)
-    .where('state', '=', 'sending')
-    .where('locked_by', '=', workerId)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
-}
-
-/**
- * Renews a claim right before the request goes out; false when the claim was swept and the
- * message now belongs to someone else (who will look it up before sending).
- */
-export async function touchClaim(
-  conn: Connection,
-  id: string,
-  workerId: string,
-  now: number,
-): Promise<boolean> {
-  const r = await conn.db
-    .updateTable('messages')
-    .set({ locked_at: now })
     .where('id', '=', id)
     .where('state', '=', 'sending')
     .where('locked_by', '=', workerId)
@@ -195,6 +175,8 @@ export async function releaseStale(
       locked_by: null,
       locked_at: null,
       run_at: now,
+      // The abandoned attempt happened at the latest now: the lookup grace counts from here.
+      attempted_at: now,
       updated_at: now,
     })
     .where('state', '=', 'sending')
@@ -238,7 +220,10 @@ export async function transition(
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Due queued messages and the age of the oldest one (metrics, readiness, poll priority). */
+/**
+ * Queued messages, how many are due, and the oldest one's creation time (metrics, readiness).
+ * Reads only the partial index of queued rows (work waiting), never history.
+ */
 export async function queueDepth(
   conn: Connection,
   now: number,
@@ -250,7 +235,8 @@ export async function queueDepth(
       eb.fn.sum<number>(eb.case().when('run_at', '<=', now).then(1).else(0).end()).as('due'),
       eb.fn.min<number>('created_at').as('oldest'),
     ])
-    .where('state', 'in', ['queued', 'sending'])
+    .where('state', '=', 'queued')
+    .where('run_at', '>=', 0)
     .executeTakeFirstOrThrow();
   return {
     due: Number(row.due ?? 0),

@@ -25,6 +25,7 @@ export interface PortalsTable {
 
 export type MessageState =
   | 'queued'
+  | 'held'
   | 'sending'
   | 'ACCEPTD'
   | 'DELIVRD'
@@ -80,6 +81,17 @@ export interface MessagesTable {
   push_error: string | null;
   /** 1 once a CRM timeline note about this message's failure was added. */
   timeline_noted: Generated<number>;
+  /** Lane: 0 transactional (card, robot, test), 1 marketing and campaigns. Lower goes first. */
+  priority: Generated<number>;
+  /** The MTS contract (account) this message goes out on. */
+  contract_id: Generated<string>;
+  /** Fair order inside a lane: the flow's virtual time (see store/flows.ts). */
+  vt: Generated<number>;
+  campaign_id: string | null;
+  /** Why a `held` message waits (e.g. its alpha name is refused by MTS). */
+  hold_reason: string | null;
+  /** When the last send attempt started: the lookup grace counts from here. */
+  attempted_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -141,7 +153,61 @@ export interface RobotJobsTable {
   updated_at: number;
 }
 
+/** An MTS account: credentials, alpha names, contracted rate and the live sending state. */
+export interface ContractsTable {
+  /** `default` (the environment's MTS settings) or `portal:<member_id>`. */
+  id: string;
+  label: string;
+  /** Null: MTS_API_URL. */
+  api_url: string | null;
+  client_id: string | null;
+  login: string | null;
+  /** AES-256-GCM with a key derived from SECRET_KEY (core/secrets.ts). */
+  password_enc: string | null;
+  token_enc: string | null;
+  sender: string | null;
+  sender_marketing: string | null;
+  /** Contracted MTS requests per second. */
+  rate: number;
+  /** Adaptive fraction of `rate` (0.05–1): lowered on "slow down", restored gradually. */
+  pace: number;
+  /** When `pace` was last set (restoring counts from here). */
+  pace_at: number;
+  /** Epoch µs of the next free rate slot: slots are handed out in order to every instance. */
+  next_slot_us: number;
+  /** While set the account is paused; at this time one probe message may go. */
+  paused_until: number | null;
+  pause_reason: string | null;
+  pause_code: string | null;
+  paused_since: number | null;
+  /** Current probe interval (grows while probes fail). */
+  probe_interval_ms: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An alpha name MTS refused (10262) on one contract: its messages wait as `held`. */
+export interface AlphaHoldsTable {
+  contract_id: string;
+  alpha_name: string;
+  reason: string;
+  code: string | null;
+  since: number;
+  /** When one held message may be sent as a probe. */
+  probe_at: number;
+  interval_ms: number;
+}
+
+/** Last virtual time handed out per flow (contract, lane, portal, campaign). */
+export interface FlowsTable {
+  key: string;
+  last_vt: number;
+}
+
 export interface Database {
+  contracts: ContractsTable;
+  alpha_holds: AlphaHoldsTable;
+  flows: FlowsTable;
   portals: PortalsTable;
   messages: MessagesTable;
   delivery_reports: DeliveryReportsTable;

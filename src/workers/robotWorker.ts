@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { loadCrmDocument, parseDocumentId, pickMobilePhone } from '../core/crmDocument.js';
+import type { SenderChoice } from '../core/intake.js';
 import { intakeSms } from '../core/intake.js';
-import type { QuietWindow } from '../domain/quietHours.js';
 import { parseSendAt } from '../domain/sendTime.js';
 import { type MtsState, toBitrixStatus } from '../domain/status.js';
 import { buildTemplateValues, renderTemplate } from '../domain/template.js';
@@ -25,10 +25,7 @@ export interface RobotWorkerOptions {
   logger: Logger;
   holder: string;
   /** Alpha name and quiet hours for a portal and message type. */
-  senderFor: (
-    portalId: string,
-    kind: 'transactional' | 'marketing',
-  ) => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
+  senderFor: (portalId: string, kind: 'transactional' | 'marketing') => Promise<SenderChoice>;
   /** A message was queued. */
   onQueued?: () => void;
   /** Tick between scans (default 250 ms). */
@@ -110,7 +107,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     const picked = override ? { ok: true as const, phone: override } : pickMobilePhone(doc);
     if (!picked.ok) return fail(job, picked.reason);
 
-    const { alphaName, quietHours } = await opts.senderFor(job.portal_id, kind);
+    const { alphaName, quietHours, route } = await opts.senderFor(job.portal_id, kind);
     const now = opts.clock.now();
     // The message and the job's link to it commit together: a crash between them cannot
     // leave a message the job does not know about (and would queue again).
@@ -135,6 +132,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
           text: rendered.text,
           alphaName,
           quietHours,
+          route,
           ...(sendAt !== undefined ? { sendAt } : {}),
         },
         now,

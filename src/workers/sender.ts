@@ -3,36 +3,68 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { applyReport } from '../core/applyReport.js';
-import { b24StatusPatch } from '../core/b24Status.js';
+import { makeMessageStates } from '../core/messageState.js';
+import {
+  effectivePace,
+  FIRST_PROBE_MS,
+  nextProbeInterval,
+  slotSpacingUs,
+  slowedPace,
+} from '../domain/pace.js';
 import { BaseError, coerceError } from '../errors.js';
 import type { MtsClient } from '../mts/types.js';
+import { claimForSending, hasDueWork, reserveSlots } from '../store/claims.js';
+import {
+  type AlphaHold,
+  type Contract,
+  holdAlpha,
+  listContracts,
+  listHolds,
+  pauseContract,
+  releaseAlpha,
+  releaseAlphaProbe,
+  resumeContract,
+  setPace,
+  takeContractProbe,
+} from '../store/contracts.js';
 import type { Connection } from '../store/dialects/types.js';
 import { acquireLease, releaseLease } from '../store/leases.js';
-import { claimDue, finishClaim, type Message, releaseStale, touchClaim } from '../store/outbox.js';
-import type { RateLimiter } from './rateLimiter.js';
+import { isClaimedBy, type Message, releaseStale } from '../store/outbox.js';
+
+/** Something an operator should know about: a pause or hold began or ended. */
+export type SendingIncident =
+  | { kind: 'contract-paused'; contractId: string; reason: string; code: string }
+  | { kind: 'contract-resumed'; contractId: string }
+  | { kind: 'alpha-held'; contractId: string; alphaName: string; reason: string }
+  | { kind: 'alpha-released'; contractId: string; alphaName: string };
 
 export interface SenderOptions {
   conn: Connection;
-  mts: MtsClient;
-  limiter: RateLimiter;
+  /** The MTS client of a contract (its own credentials and client id). */
+  mtsFor: (contract: Contract) => MtsClient;
   clock: Clock;
   logger: Logger;
   /** Builds the MTS callback_url for a message (per-portal DLR key); undefined = no callback. */
-  callbackUrl: (m: Message) => string | undefined;
+  callbackUrl: (m: Message) => Promise<string | undefined>;
   /** The MTS client's per-request timeout (ms): a timed-out send is looked up only after 2×. */
   requestTimeoutMs: number;
   /** Seconds MTS keeps trying (MTS_SMS_TTL); also how long we keep retrying an unreachable MTS. */
   ttlSec: number;
   /** Seconds before the first status poll of an accepted message (MTS_POLL_AFTER). */
   pollAfterSec: number;
+  /**
+   * MTS_LOOKUP_GRACE: a lookup that says "not found" counts as "not sent" only this long after
+   * the attempt (MTS may commit a timed-out send late). Default 120 s.
+   */
+  lookupGraceSec?: number;
+  /** Jitter headroom per slot, ms (MTS_RATE_HEADROOM_MS, default 15): see domain/pace.ts. */
+  headroomMs?: number;
   /** Requests in flight at once (default 16). */
   concurrency?: number;
   /** A `sending` claim older than this is considered abandoned (default 120 s). */
   lockTtlMs?: number;
-  /** Idle wait between empty claims (default 250 ms; `wake()` cuts it short). */
+  /** Idle wait between empty polls of the queue (default 250 ms; `wake()` cuts it short). */
   idleMs?: number;
-  /** How long a `pause` error (bad credentials, no balance) stops sending (default 60 s). */
-  pauseMs?: number;
   /**
    * Marketing consent, checked right before sending (so an opt-out or a withdrawn consent
    * that arrived while the message waited still counts). `retryable`: the check itself
@@ -41,10 +73,10 @@ export interface SenderOptions {
   checkConsent?: (
     m: Message,
   ) => Promise<{ allowed: true } | { allowed: false; reason: string; retryable?: boolean }>;
-  /** Called on pause errors, e.g. to raise an alert metric. */
-  onPause?: (reason: string, until: number) => void;
+  /** A pause or hold began or ended (log, metric, admin alert). */
+  onIncident?: (i: SendingIncident) => void;
   /** Called after each message leaves `sending` (metrics, CLI waiting). */
-  onOutcome?: (m: Message, outcome: 'accepted' | 'failed' | 'retry') => void;
+  onOutcome?: (m: Message, outcome: 'accepted' | 'failed' | 'retry' | 'held') => void;
 }
 
 /**
@@ -53,6 +85,14 @@ export interface SenderOptions {
  * PostgreSQL, where other instances cannot tell a crash from a slow send otherwise.
  */
 const LIVENESS_TTL_MS = 15_000;
+/** A claim is sent only while younger than this (and our liveness lease is fresh): see send(). */
+const CLAIM_FRESH_MS = LIVENESS_TTL_MS / 2;
+/** Claim the next batch when the last reserved slot is this close. */
+const REFILL_AHEAD_MS = 150;
+/** A batch holds about this much sending time: short, so a new card SMS never waits long. */
+const BATCH_SPAN_MS = 250;
+/** Contracts and holds are re-read this often (pauses set by other instances). */
+const STATE_TTL_MS = 1000;
 
 /** Exponential backoff with jitter after the n-th attempt: ~1 s, 2 s, 4 s … capped at 5 min. */
 function backoffMs(attempts: number): number {
@@ -60,9 +100,18 @@ function backoffMs(attempts: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
+interface Lane {
+  /** Epoch µs of the last slot this instance holds. */
+  lastSlotUs: number;
+  /** A contract probe in flight: no other claim until it answers. */
+  probing: boolean;
+}
+
 /**
- * The sender: claim → rate-limit → send → record. Every claimed message is always
- * released (finishClaim in finally paths), and a message whose previous attempt may have
+ * The scheduler: per MTS contract, claim a short batch of due messages (transactional lane
+ * first, fair between portals and campaigns) together with the contract's next rate slots,
+ * then send each message at its slot. Pauses, alpha-name holds and the adaptive pace live
+ * in the database, so every instance obeys them. A message whose previous attempt may have
  * reached MTS (`unsure`) is looked up by extra_id before it is sent again: exactly once.
  */
 export function makeSender(opts: SenderOptions) {
@@ -71,29 +120,101 @@ export function makeSender(opts: SenderOptions) {
   const concurrency = opts.concurrency ?? 16;
   const lockTtlMs = opts.lockTtlMs ?? 120_000;
   const idleMs = opts.idleMs ?? 250;
-  const pauseMs = opts.pauseMs ?? 60_000;
+  const headroomMs = opts.headroomMs ?? 15;
+  const graceMs = (opts.lookupGraceSec ?? 120) * 1000;
   const stopController = new AbortController();
-  // Every in-flight message waits on this signal for its rate slot.
+  // Every message waiting for its rate slot listens on this signal.
   setMaxListeners(concurrency + 10, stopController.signal);
+  const states = makeMessageStates({
+    conn: opts.conn,
+    workerId,
+    pollAfterSec: opts.pollAfterSec,
+  });
   let idle: AbortController | null = null;
-  let pausedUntil = 0;
-  let pauseReason: string | null = null;
   let loop: Promise<void> | null = null;
   const inFlight = new Set<Promise<void>>();
+  const lanes = new Map<string, Lane>();
+  let contracts: Contract[] = [];
+  let holds: AlphaHold[] = [];
+  let stateReadAt = Number.NEGATIVE_INFINITY;
   let lastSweep = 0;
+  let lastHeartbeat = 0;
+  const now = () => opts.clock.now();
 
-  async function process(m: Message): Promise<void> {
-    const now = () => opts.clock.now();
+  const spacingOf = (c: Contract) =>
+    slotSpacingUs(c.rate, effectivePace(c.pace, c.pace_at, now()), headroomMs);
+
+  function laneOf(id: string): Lane {
+    let l = lanes.get(id);
+    if (!l) {
+      l = { lastSlotUs: 0, probing: false };
+      lanes.set(id, l);
+    }
+    return l;
+  }
+
+  async function refreshState(force = false): Promise<void> {
+    if (!force && now() - stateReadAt < STATE_TTL_MS) return;
+    [contracts, holds] = await Promise.all([listContracts(opts.conn), listHolds(opts.conn)]);
+    stateReadAt = now();
+  }
+
+  /** Sleeps until the slot; false when stopping. */
+  async function waitFor(slotUs: number): Promise<boolean> {
+    const ms = slotUs / 1000 - now();
+    if (ms > 0) await opts.clock.sleep(ms, stopController.signal);
+    return !stopController.signal.aborted;
+  }
+
+  /**
+   * Waits for `slotUs` and returns when the request may leave: at most `headroomMs` after its
+   * slot (else a new slot is reserved — the guarantee of no 1 s window over the rate rests on
+   * it). False when stopping.
+   */
+  async function atSlot(contract: Contract, slotUs: number): Promise<boolean> {
+    let slot = slotUs;
+    for (;;) {
+      if (!(await waitFor(slot))) return false;
+      if (now() - slot / 1000 <= headroomMs) return true;
+      [slot] = (await reserveSlots(
+        opts.conn,
+        contract.id,
+        1,
+        spacingOf,
+        Math.floor(now() * 1000),
+      )) as [number];
+    }
+  }
+
+  async function newSlot(contract: Contract): Promise<number> {
+    const [slot] = await reserveSlots(
+      opts.conn,
+      contract.id,
+      1,
+      spacingOf,
+      Math.floor(now() * 1000),
+    );
+    return slot as number;
+  }
+
+  async function process(
+    contract: Contract,
+    m: Message,
+    slotUs: number,
+    probe: boolean,
+  ): Promise<void> {
+    const mts = opts.mtsFor(contract);
     // Whether an earlier attempt may have reached MTS; cleared once a lookup says it did not.
     let unsure = Boolean(m.unsure);
+    let slot = slotUs;
     // Which step failed, so an error of the lookup is not taken for the send's.
     let step: 'lookup' | 'consent' | 'send' = 'lookup';
+    let attemptAt: number | null = null;
     try {
       if (unsure) {
-        // The last attempt may have reached MTS: ask before sending again.
-        if (!(await opts.limiter.acquire(stopController.signal)))
-          return requeue(m, 0, 'shutting down', true);
-        const found = await opts.mts.statusByExtraId(m.id);
+        if (!(await atSlot(contract, slot)))
+          return void (await requeue(m, now(), 'shutting down', true));
+        const found = await mts.statusByExtraId(m.id);
         if (found) {
           // MTS may omit extra_id in the answer; we asked by it, so it is ours.
           const { outcome } = await applyReport(
@@ -102,7 +223,12 @@ export function makeSender(opts: SenderOptions) {
             'lookup',
           );
           if (outcome === 'unknown')
-            return requeue(m, backoffMs(m.attempts), 'lookup result could not be recorded', true);
+            return void (await requeue(
+              m,
+              now() + backoffMs(m.attempts),
+              'lookup result could not be recorded',
+              true,
+            ));
           log.info(
             { messageId: m.id, mtsMessageId: found.messageId },
             'MTS already had this message: recorded, not resent',
@@ -110,7 +236,20 @@ export function makeSender(opts: SenderOptions) {
           opts.onOutcome?.(m, 'accepted');
           return;
         }
+        // "Not found" soon after an attempt means "not known yet": ask again once the grace
+        // has passed since the attempt, and only then send.
+        const attempted = m.attempted_at ?? m.locked_at ?? m.updated_at;
+        if (now() < attempted + graceMs) {
+          await requeue(
+            m,
+            attempted + graceMs,
+            'MTS does not know this message yet; asking again after MTS_LOOKUP_GRACE',
+            true,
+          );
+          return;
+        }
         unsure = false;
+        slot = await newSlot(contract);
       }
       step = 'consent';
       if (m.kind === 'marketing' && opts.checkConsent) {
@@ -121,7 +260,7 @@ export function makeSender(opts: SenderOptions) {
               { messageId: m.id, reason: consent.reason },
               'consent check failed; will retry',
             );
-            await requeue(m, backoffMs(m.attempts), consent.reason, unsure);
+            await requeue(m, now() + backoffMs(m.attempts), consent.reason, false);
             opts.onOutcome?.(m, 'retry');
             return;
           }
@@ -129,135 +268,213 @@ export function makeSender(opts: SenderOptions) {
             { messageId: m.id, reason: consent.reason },
             'marketing SMS refused: no consent',
           );
-          return failMessage(m, consent.reason, null);
+          await states.fail(m, consent.reason, null, now());
+          opts.onOutcome?.(m, 'failed');
+          return;
         }
       }
       step = 'send';
-      if (!(await opts.limiter.acquire(stopController.signal)))
-        return requeue(m, 0, 'shutting down', unsure);
-      // The lookup, the consent check and the rate wait can take long: if our claim was
-      // swept meanwhile, another worker owns the message now and must be the only sender.
-      if (!(await touchClaim(opts.conn, m.id, workerId, now()))) {
+      // Everything that may wait goes before the slot: between the slot and the request
+      // only synchronous work remains.
+      const callbackUrl = await opts.callbackUrl(m);
+      if (!(await atSlot(contract, slot)))
+        return void (await requeue(m, now(), 'shutting down', false));
+      // A claim is only sent while it is certainly ours: young, and our liveness lease fresh.
+      // A process frozen longer may have been swept; the new owner looks the message up
+      // (with the grace) before any resend, so leaving it is safe and sending it is not.
+      if (!(await stillMine(m))) {
         log.warn(
           { messageId: m.id },
           'claim lost before sending; leaving the message to its new owner',
         );
         return;
       }
-      const { messageId } = await opts.mts.send({
+      attemptAt = now();
+      const { messageId } = await mts.send({
         phone: m.phone as string,
         extraId: m.id,
         text: m.text,
         alphaName: m.alpha_name,
         ttl: opts.ttlSec,
-        ...(opts.callbackUrl(m) ? { callbackUrl: opts.callbackUrl(m) } : {}),
+        ...(callbackUrl ? { callbackUrl } : {}),
       });
       const t = now();
-      const done = await finishClaim(
-        opts.conn,
-        m.id,
-        workerId,
-        {
-          state: 'ACCEPTD',
-          mts_message_id: messageId,
-          accepted_at: t,
-          unsure: 0,
-          last_error: null,
-          next_poll_at: t + opts.pollAfterSec * 1000,
-          ...b24StatusPatch(m, 'sent', t),
-        },
-        t,
-      );
-      if (!done)
+      if (!(await states.accept(m, messageId, t)))
         log.info({ messageId: m.id }, 'accepted by MTS; a delivery report had already recorded it');
       opts.onOutcome?.(m, 'accepted');
+      if (probe || contract.paused_since !== null) {
+        if (await resumeContract(opts.conn, contract.id, t)) {
+          log.warn({ contract: contract.id }, 'MTS accepts messages again: sending resumed');
+          opts.onIncident?.({ kind: 'contract-resumed', contractId: contract.id });
+          await refreshState(true);
+          wake();
+        }
+      }
+      if (m.hold_reason !== null) {
+        if (await releaseAlpha(opts.conn, contract.id, m.alpha_name, t)) {
+          log.warn(
+            { contract: contract.id, alphaName: m.alpha_name },
+            'alpha name accepted again: its messages resume',
+          );
+          opts.onIncident?.({
+            kind: 'alpha-released',
+            contractId: contract.id,
+            alphaName: m.alpha_name,
+          });
+          await refreshState(true);
+          wake();
+        }
+      }
     } catch (err) {
-      let e = coerceError(err);
-      const t = now();
-      // A refusal of the lookup or of the consent check says nothing about the message itself.
-      if (step !== 'send' && e.action === 'permanent')
-        e = new BaseError(e.message, { action: 'retry', code: e.code, cause: e });
-      const maybeSent = unsure || (step === 'send' && e.ambiguous);
-      if (e.action === 'permanent') {
-        log.warn({ messageId: m.id, code: e.code, err: e.message }, 'MTS refused the message');
-        return failMessage(m, e.message, e.message);
-      }
-      // Give up only on a message that certainly never reached MTS, counted from when it was
-      // first due (a scheduled or quiet-hours message was not late before then).
-      if (t - (m.due_at ?? m.created_at) > opts.ttlSec * 1000 && !maybeSent) {
-        const hours = Math.round(opts.ttlSec / 3600);
-        return failMessage(
-          m,
-          `MTS could not be reached for ${hours} h (last error: ${e.message})`,
-          e.message,
-        );
-      }
-      if (e.action === 'pause') {
-        pause(e.message, t + pauseMs);
-        await requeue(m, pauseMs, e.message, maybeSent);
-        return;
-      }
-      let delay = Math.max(e.retryAfterMs ?? 0, backoffMs(m.attempts));
-      // After a timeout or a reset MTS may still be working on the request: look it up only
-      // once it must have finished, or the lookup could miss it and we would send twice.
-      if (step === 'send' && (e.code === 'MTS_TIMEOUT' || e.code === 'MTS_NETWORK'))
-        delay = Math.max(delay, 2 * opts.requestTimeoutMs);
-      if (e.retryAfterMs) pause(`MTS asked to slow down (${e.code})`, t + e.retryAfterMs);
-      log.warn(
-        { messageId: m.id, code: e.code, err: e.message, retryInMs: delay, ambiguous: maybeSent },
-        'send failed; will retry',
-      );
-      await requeue(m, delay, e.message, maybeSent);
-      opts.onOutcome?.(m, 'retry');
+      await onError(contract, m, coerceError(err), { step, unsure, attemptAt });
     }
   }
 
-  /** Ends a claimed message as `failed` with the reason; Bitrix24 will be told. */
-  async function failMessage(m: Message, reason: string, lastError: string | null): Promise<void> {
-    const t = opts.clock.now();
-    await finishClaim(
-      opts.conn,
-      m.id,
-      workerId,
-      {
-        state: 'failed',
-        fail_reason: reason,
-        last_error: lastError,
-        final_at: t,
-        unsure: 0,
-        ...b24StatusPatch(m, 'failed', t),
-      },
-      t,
+  /**
+   * Whether the claim is still ours. The common case costs nothing: a young claim and a fresh
+   * liveness lease cannot have been swept. Otherwise (a slow consent check, a frozen process)
+   * the lease is renewed and the claim read back.
+   */
+  async function stillMine(m: Message): Promise<boolean> {
+    if (now() - (m.locked_at ?? 0) <= CLAIM_FRESH_MS && now() - lastHeartbeat <= CLAIM_FRESH_MS)
+      return true;
+    await heartbeat();
+    return (
+      now() - lastHeartbeat <= CLAIM_FRESH_MS && (await isClaimedBy(opts.conn, m.id, workerId))
     );
-    opts.onOutcome?.(m, 'failed');
+  }
+
+  async function onError(
+    contract: Contract,
+    m: Message,
+    error: BaseError,
+    at: { step: 'lookup' | 'consent' | 'send'; unsure: boolean; attemptAt: number | null },
+  ): Promise<void> {
+    let e = error;
+    const t = now();
+    // A refusal of the lookup or of the consent check says nothing about the message itself.
+    if (at.step !== 'send' && e.action === 'permanent')
+      e = new BaseError(e.message, { action: 'retry', code: e.code, cause: e });
+    const maybeSent = at.unsure || (at.step === 'send' && e.ambiguous);
+    const attemptedAt = maybeSent ? (at.attemptAt ?? m.attempted_at ?? t) : null;
+    if (e.action === 'permanent') {
+      log.warn({ messageId: m.id, code: e.code, err: e.message }, 'MTS refused the message');
+      await states.fail(m, e.message, e.message, t);
+      opts.onOutcome?.(m, 'failed');
+      return;
+    }
+    if (e.action === 'pause') {
+      const started = await pauseContract(
+        opts.conn,
+        contract.id,
+        { reason: e.message, code: e.code, probeInMs: FIRST_PROBE_MS },
+        t,
+      );
+      if (started) {
+        log.error(
+          { contract: contract.id, code: e.code, reason: e.message },
+          'sending paused: MTS refuses this account; every message stays queued',
+        );
+        opts.onIncident?.({
+          kind: 'contract-paused',
+          contractId: contract.id,
+          reason: e.message,
+          code: e.code,
+        });
+      }
+      await refreshState(true);
+      await requeue(m, t, e.message, maybeSent, attemptedAt);
+      opts.onOutcome?.(m, 'retry');
+      return;
+    }
+    if (e.action === 'hold') {
+      const started = await holdAlpha(
+        opts.conn,
+        {
+          contractId: contract.id,
+          alphaName: m.alpha_name,
+          reason: e.message,
+          code: e.code,
+          probeInMs: FIRST_PROBE_MS,
+        },
+        t,
+      );
+      if (started) {
+        log.error(
+          { contract: contract.id, alphaName: m.alpha_name, reason: e.message },
+          'alpha name held: MTS refuses it; its messages wait, others go on',
+        );
+        opts.onIncident?.({
+          kind: 'alpha-held',
+          contractId: contract.id,
+          alphaName: m.alpha_name,
+          reason: e.message,
+        });
+      }
+      await refreshState(true);
+      await states.hold(m, e.message, t);
+      opts.onOutcome?.(m, 'held');
+      return;
+    }
+    if (e.action === 'slow') {
+      const c = contracts.find((x) => x.id === contract.id) ?? contract;
+      const pace = slowedPace(c.pace, c.pace_at, t);
+      if (pace !== null && (await setPace(opts.conn, c.id, pace, c.pace_at, t))) {
+        log.warn(
+          { contract: c.id, code: e.code, pace },
+          `MTS asks to slow down: pace lowered to ${Math.round(pace * 100)} % of the contracted rate`,
+        );
+        await refreshState(true);
+      }
+      await requeue(m, t + (e.retryAfterMs ?? 1000), e.message, maybeSent, attemptedAt);
+      opts.onOutcome?.(m, 'retry');
+      return;
+    }
+    // Give up only on a message that certainly never reached MTS, counted from when it was
+    // first due (a scheduled or quiet-hours message was not late before then).
+    if (t - (m.due_at ?? m.created_at) > opts.ttlSec * 1000 && !maybeSent) {
+      const hours = Math.round(opts.ttlSec / 3600);
+      await states.fail(
+        m,
+        `MTS could not be reached for ${hours} h (last error: ${e.message})`,
+        e.message,
+        t,
+      );
+      opts.onOutcome?.(m, 'failed');
+      return;
+    }
+    let delay = Math.max(e.retryAfterMs ?? 0, backoffMs(m.attempts));
+    // After a timeout or a reset MTS may still be working on the request: look it up only
+    // once it must have finished, or the lookup could miss it and we would send twice.
+    if (at.step === 'send' && (e.code === 'MTS_TIMEOUT' || e.code === 'MTS_NETWORK'))
+      delay = Math.max(delay, 2 * opts.requestTimeoutMs);
+    const loud = (e as { unknownCode?: boolean }).unknownCode === true;
+    (loud ? log.error.bind(log) : log.warn.bind(log))(
+      { messageId: m.id, code: e.code, err: e.message, retryInMs: delay, ambiguous: maybeSent },
+      loud
+        ? 'MTS answered an error code we do not know; treating it as transient — report it'
+        : 'send failed; will retry',
+    );
+    await requeue(m, t + delay, e.message, maybeSent, attemptedAt);
+    opts.onOutcome?.(m, 'retry');
   }
 
   async function requeue(
     m: Message,
-    delayMs: number,
+    runAt: number,
     error: string,
     unsure: boolean,
+    attemptedAt?: number | null,
   ): Promise<void> {
-    const t = opts.clock.now();
-    await finishClaim(
-      opts.conn,
-      m.id,
-      workerId,
-      { state: 'queued', run_at: t + delayMs, last_error: error, unsure: unsure ? 1 : 0 },
-      t,
+    await states.requeue(
+      m,
+      { runAt, error, unsure, ...(attemptedAt !== undefined ? { attemptedAt } : {}) },
+      now(),
     );
   }
 
-  function pause(reason: string, until: number): void {
-    if (until <= pausedUntil) return;
-    pausedUntil = until;
-    pauseReason = reason;
-    log.error({ until: new Date(until).toISOString(), reason }, 'sending paused');
-    opts.onPause?.(reason, until);
-  }
-
   async function sweep(): Promise<void> {
-    const t = opts.clock.now();
+    const t = now();
     if (t - lastSweep < 10_000) return;
     lastSweep = t;
     const n = await releaseStale(opts.conn, t - lockTtlMs, t, t - LIVENESS_TTL_MS);
@@ -268,62 +485,144 @@ export function makeSender(opts: SenderOptions) {
       );
   }
 
+  function dispatch(contract: Contract, m: Message, slotUs: number, probe: boolean): void {
+    const p: Promise<void> = process(contract, m, slotUs, probe)
+      .catch((err) =>
+        log.error({ err, messageId: m.id }, 'sender crashed on a message; its claim will be swept'),
+      )
+      .finally(() => {
+        inFlight.delete(p);
+        if (probe) laneOf(contract.id).probing = false;
+      });
+    inFlight.add(p);
+  }
+
+  /** Releases one held message per due alpha-name hold as its probe. */
+  async function probeHolds(): Promise<boolean> {
+    let released = false;
+    for (const h of holds) {
+      if (h.probe_at > now()) continue;
+      const id = await releaseAlphaProbe(
+        opts.conn,
+        h.contract_id,
+        h.alpha_name,
+        nextProbeInterval(h.interval_ms, h.since, now()),
+        now(),
+      );
+      if (id) {
+        log.info(
+          { contract: h.contract_id, alphaName: h.alpha_name, messageId: id },
+          'probing a held alpha name with one message',
+        );
+        released = true;
+      }
+    }
+    if (released) await refreshState(true);
+    return released;
+  }
+
+  /** One pass over the contracts; returns ms to wait before the next (0: go on at once). */
+  async function pass(): Promise<number> {
+    await sweep();
+    await refreshState();
+    await probeHolds();
+    let wait = idleMs;
+    for (const c of contracts) {
+      const lane = laneOf(c.id);
+      const t = now();
+      const free = concurrency - inFlight.size;
+      if (free <= 0) return idleMs;
+      const aheadMs = lane.lastSlotUs / 1000 - t;
+      if (aheadMs > REFILL_AHEAD_MS) {
+        wait = Math.min(wait, aheadMs - REFILL_AHEAD_MS);
+        continue;
+      }
+      let probe = false;
+      if (c.paused_until !== null) {
+        if (lane.probing || c.paused_until > t) {
+          wait = Math.min(wait, Math.max(50, c.paused_until - t));
+          continue;
+        }
+        if (!(await hasDueWork(opts.conn, c.id, t))) continue;
+        if (
+          !(await takeContractProbe(
+            opts.conn,
+            c.id,
+            nextProbeInterval(c.probe_interval_ms, c.paused_since ?? t, t),
+            t,
+          ))
+        )
+          continue;
+        probe = true;
+      } else if (!(await hasDueWork(opts.conn, c.id, t))) continue;
+      const perBatch = Math.ceil(
+        c.rate * effectivePace(c.pace, c.pace_at, t) * (BATCH_SPAN_MS / 1000),
+      );
+      const claim = await claimForSending(opts.conn, c.id, workerId, t, (fresh) => ({
+        max: probe ? 1 : Math.max(1, Math.min(free, perBatch)),
+        spacingUs: spacingOf(fresh),
+      }));
+      if (!claim || claim.messages.length === 0) {
+        if (probe) log.info({ contract: c.id }, 'probe slot taken but nothing to send');
+        continue;
+      }
+      if (probe) {
+        lane.probing = true;
+        log.info(
+          { contract: c.id, messageId: claim.messages[0]?.id },
+          'probing a paused MTS account with one message',
+        );
+      }
+      for (const [i, m] of claim.messages.entries())
+        dispatch(claim.contract, m, claim.slotsUs[i] as number, probe);
+      lane.lastSlotUs = claim.slotsUs.at(-1) ?? lane.lastSlotUs;
+      wait = Math.min(wait, Math.max(0, lane.lastSlotUs / 1000 - now() - REFILL_AHEAD_MS));
+    }
+    return wait;
+  }
+
+  async function heartbeat(): Promise<void> {
+    const t = now();
+    if (
+      await acquireLease(opts.conn, `sender:${workerId}`, workerId, LIVENESS_TTL_MS, t).catch(
+        () => false,
+      )
+    )
+      lastHeartbeat = t;
+  }
+
   async function run(): Promise<void> {
     const signal = stopController.signal;
-    const alive = () =>
-      acquireLease(
-        opts.conn,
-        `sender:${workerId}`,
-        workerId,
-        LIVENESS_TTL_MS,
-        opts.clock.now(),
-      ).catch(() => false);
-    await alive();
-    const heartbeat = setInterval(alive, LIVENESS_TTL_MS / 3);
-    heartbeat.unref();
-    signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
+    await heartbeat();
+    const beat = setInterval(() => void heartbeat(), LIVENESS_TTL_MS / 3);
+    beat.unref();
+    signal.addEventListener('abort', () => clearInterval(beat), { once: true });
     // On SQLite only one instance runs, so every `sending` row is a leftover of a crash.
     if (!opts.conn.caps.multiInstance) {
-      const t = opts.clock.now();
+      const t = now();
       const n = await releaseStale(opts.conn, t + 1, t);
       if (n)
         log.warn({ count: n }, 'recovered messages that were being sent when the service stopped');
     }
     while (!signal.aborted) {
+      let wait = idleMs;
       try {
-        await sweep();
-        const t = opts.clock.now();
-        if (pausedUntil > t) {
-          await opts.clock.sleep(Math.min(pausedUntil - t, 1000), signal);
-          continue;
-        }
-        const free = concurrency - inFlight.size;
-        const claimed = free > 0 ? await claimDue(opts.conn, workerId, t, free) : [];
-        if (claimed.length === 0) {
-          if (inFlight.size >= concurrency) await Promise.race(inFlight);
-          else {
-            idle = new AbortController();
-            await opts.clock.sleep(idleMs, idle.signal);
-            idle = null;
-          }
-          continue;
-        }
-        for (const m of claimed) {
-          const p: Promise<void> = process(m)
-            .catch((err) =>
-              log.error(
-                { err, messageId: m.id },
-                'sender crashed on a message; its claim will be swept',
-              ),
-            )
-            .finally(() => inFlight.delete(p));
-          inFlight.add(p);
-        }
+        wait = await pass();
       } catch (err) {
         log.error({ err }, 'sender loop error; retrying in 1 s');
-        await opts.clock.sleep(1000, signal);
+        wait = 1000;
+      }
+      if (signal.aborted) break;
+      if (wait > 0) {
+        idle = new AbortController();
+        await opts.clock.sleep(wait, idle.signal);
+        idle = null;
       }
     }
+  }
+
+  function wake(): void {
+    idle?.abort();
   }
 
   return {
@@ -332,8 +631,13 @@ export function makeSender(opts: SenderOptions) {
       loop ??= run();
     },
     /** Cuts the idle wait short: a message was just queued. */
-    wake(): void {
-      idle?.abort();
+    wake,
+    /**
+     * Waits for a rate slot of the contract (status polls share MTS_RATE_LIMIT with sends);
+     * false when stopping.
+     */
+    async acquireSlot(contract: Contract): Promise<boolean> {
+      return atSlot(contract, await newSlot(contract));
     },
     /** Stops claiming and waits for in-flight sends to be recorded (graceful shutdown). */
     async stop(): Promise<void> {
@@ -343,11 +647,31 @@ export function makeSender(opts: SenderOptions) {
       await Promise.allSettled([...inFlight]);
       await releaseLease(opts.conn, `sender:${workerId}`, workerId).catch(() => {});
     },
-    status: () => ({
-      inFlight: inFlight.size,
-      pausedUntil: pausedUntil > opts.clock.now() ? pausedUntil : null,
-      pauseReason,
-    }),
+    /** What holds sending back, from the last read of the shared state. */
+    status: () => {
+      const t = now();
+      const paused = contracts.filter((c) => c.paused_since !== null);
+      return {
+        inFlight: inFlight.size,
+        pausedUntil: paused.length ? Math.max(...paused.map((c) => c.paused_until ?? t)) : null,
+        pauseReason: paused[0]?.pause_reason ?? null,
+        paused: paused.map((c) => ({
+          contractId: c.id,
+          reason: c.pause_reason,
+          code: c.pause_code,
+          since: c.paused_since,
+          nextProbeAt: c.paused_until,
+        })),
+        holds: holds.map((h) => ({
+          contractId: h.contract_id,
+          alphaName: h.alpha_name,
+          reason: h.reason,
+          since: h.since,
+          nextProbeAt: h.probe_at,
+        })),
+        pace: Object.fromEntries(contracts.map((c) => [c.id, effectivePace(c.pace, c.pace_at, t)])),
+      };
+    },
   };
 }
 

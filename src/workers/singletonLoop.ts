@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
+import { acquireLease, currentLease, releaseLease } from '../store/leases.js';
 
 export interface SingletonLoopOptions {
   conn: Connection;
@@ -28,19 +28,31 @@ export function makeSingletonLoop(opts: SingletonLoopOptions) {
   let idle: AbortController | null = null;
   let loop: Promise<void> | null = null;
 
+  const leaseMs = opts.leaseMs ?? 30_000;
+  /** Until when we hold the lease, as far as we know; renewed once a third of it is used. */
+  let heldUntil = 0;
+
+  /**
+   * Holds the lease with as few writes as possible: the holder renews it after a third of its
+   * lifetime (an idle service writes about once per 10 s per loop, not once per tick); the
+   * others only read it until it expires.
+   */
+  async function holdLease(): Promise<boolean> {
+    const now = opts.clock.now();
+    if (heldUntil - now > (leaseMs * 2) / 3) return true;
+    if (heldUntil <= now) {
+      const row = await currentLease(opts.conn, opts.name);
+      if (row && row.holder !== opts.holder && row.expires_at >= now) return false;
+    }
+    const ok = await acquireLease(opts.conn, opts.name, opts.holder, leaseMs, now);
+    heldUntil = ok ? now + leaseMs : 0;
+    return ok;
+  }
+
   async function run(): Promise<void> {
     while (!stop.signal.aborted) {
       try {
-        if (
-          await acquireLease(
-            opts.conn,
-            opts.name,
-            opts.holder,
-            opts.leaseMs ?? 30_000,
-            opts.clock.now(),
-          )
-        )
-          await opts.tick(stop.signal);
+        if (await holdLease()) await opts.tick(stop.signal);
       } catch (err) {
         opts.logger.error({ err, worker: opts.name }, `${opts.name} pass failed; retrying`);
       }
@@ -62,6 +74,7 @@ export function makeSingletonLoop(opts: SingletonLoopOptions) {
       stop.abort();
       idle?.abort();
       await loop;
+      heldUntil = 0;
       await releaseLease(opts.conn, opts.name, opts.holder).catch(() => {});
     },
   };

@@ -3,17 +3,18 @@ import type { Clock } from '../clock.js';
 import { applyReport } from '../core/applyReport.js';
 import { coerceError } from '../errors.js';
 import type { MtsClient, MtsReport } from '../mts/types.js';
+import { hasDueWork } from '../store/claims.js';
 import type { Connection } from '../store/dialects/types.js';
-import { queueDepth } from '../store/outbox.js';
 import { duePolls, schedulePoll } from '../store/reports.js';
-import type { RateLimiter } from './rateLimiter.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 export interface StatusPollerOptions {
   conn: Connection;
-  mts: MtsClient;
-  /** The same limiter as the sender: polls and sends share MTS_RATE_LIMIT. */
-  limiter: RateLimiter;
+  /**
+   * Waits for a rate slot of the message's contract (polls and sends share its rate) and
+   * returns that contract's client; null when stopping.
+   */
+  slot: (contractId: string, signal: AbortSignal) => Promise<MtsClient | null>;
   clock: Clock;
   logger: Logger;
   /** MTS_POLL_AFTER: seconds after acceptance before the first poll. */
@@ -55,8 +56,9 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
   /** One pass over due polls; returns how many messages were looked at. */
   async function tick(signal: AbortSignal = new AbortController().signal): Promise<number> {
     const now = opts.clock.now();
-    if ((await queueDepth(opts.conn, now)).due > 0) return 0;
     const due = await duePolls(opts.conn, now, 50);
+    // Sends first: a contract with messages due to go gets no polls this pass (one index probe).
+    const busy = new Map<string, boolean>();
     for (const m of due) {
       if (signal.aborted) break;
       if (m.accepted_at !== null && now - m.accepted_at > (opts.ttlSec + opts.graceSec) * 1000) {
@@ -71,9 +73,13 @@ export function makeStatusPoller(opts: StatusPollerOptions) {
         await schedulePoll(opts.conn, m.id, now + opts.intervalSec * 1000, now);
         continue;
       }
-      if (!(await opts.limiter.acquire(signal))) break;
+      if (!busy.has(m.contract_id))
+        busy.set(m.contract_id, await hasDueWork(opts.conn, m.contract_id, now));
+      if (busy.get(m.contract_id)) continue;
+      const mts = await opts.slot(m.contract_id, signal);
+      if (!mts) break;
       try {
-        const report = await opts.mts.statusByMessageId(m.mts_message_id);
+        const report = await mts.statusByMessageId(m.mts_message_id);
         const t = opts.clock.now();
         if (!report) {
           log.warn(

@@ -1,21 +1,40 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { claimForSending, reserveSlots } from '../../src/store/claims.js';
+import {
+  DEFAULT_CONTRACT,
+  holdAlpha,
+  pauseContract,
+  releaseAlpha,
+  releaseAlphaProbe,
+  resumeContract,
+  setPace,
+  takeContractProbe,
+  upsertContract,
+} from '../../src/store/contracts.js';
+import type { Connection } from '../../src/store/index.js';
 import { migrate } from '../../src/store/index.js';
 import { acquireLease } from '../../src/store/leases.js';
 import {
-  claimDue,
   finishClaim,
   getMessage,
   insertMessage,
   type NewMessage,
   releaseStale,
-  touchClaim,
 } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
 import { markPushed, pendingPushes } from '../../src/store/pushes.js';
-import { tryStart } from '../../src/store/rateLimit.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 
 const T0 = 1_800_000_000_000;
+
+/** Claims up to `max` messages of the default contract, slots 1 ms apart. */
+async function claim(conn: Connection, worker: string, now: number, max: number) {
+  const c = await claimForSending(conn, DEFAULT_CONTRACT, worker, now, () => ({
+    max,
+    spacingUs: 1000,
+  }));
+  return c?.messages ?? [];
+}
 
 function msg(over: Partial<NewMessage> = {}): NewMessage {
   return {
@@ -47,6 +66,22 @@ for (const dialect of DIALECTS) {
           refreshToken: 'rt',
           expiresAt: T0 + 3600_000,
           applicationToken: 'apptoken',
+        },
+        T0,
+      );
+      await upsertContract(
+        t.conn,
+        {
+          id: DEFAULT_CONTRACT,
+          label: 'test',
+          api_url: null,
+          client_id: '1',
+          login: null,
+          password_enc: null,
+          token_enc: null,
+          sender: 'BRAND',
+          sender_marketing: 'BRAND',
+          rate: 10,
         },
         T0,
       );
@@ -112,7 +147,7 @@ for (const dialect of DIALECTS) {
         b24_status: 'failed',
         push_pending: 1,
       });
-      expect(await claimDue(t.conn, 'w', T0 + 1000, 10)).toEqual([]);
+      expect(await claim(t.conn, 'w', T0 + 1000, 10)).toEqual([]);
       const pushes = await pendingPushes(t.conn, T0, 10);
       expect(pushes.map((p) => p.id)).toEqual([message.id]);
     });
@@ -121,17 +156,17 @@ for (const dialect of DIALECTS) {
       const a = (await insertMessage(t.conn, msg(), T0)).message;
       const b = (await insertMessage(t.conn, msg(), T0 + 1)).message;
       const later = (await insertMessage(t.conn, msg({ sendAt: T0 + 60_000 }), T0 + 2)).message;
-      const claimed = await claimDue(t.conn, 'w1', T0 + 10, 10);
+      const claimed = await claim(t.conn, 'w1', T0 + 10, 10);
       expect(claimed.map((m) => m.id)).toEqual([a.id, b.id]);
       expect(claimed[0]).toMatchObject({ state: 'sending', locked_by: 'w1', attempts: 1 });
-      expect(await claimDue(t.conn, 'w2', T0 + 10, 10)).toEqual([]);
-      expect((await claimDue(t.conn, 'w2', T0 + 60_000, 10)).map((m) => m.id)).toEqual([later.id]);
+      expect(await claim(t.conn, 'w2', T0 + 10, 10)).toEqual([]);
+      expect((await claim(t.conn, 'w2', T0 + 60_000, 10)).map((m) => m.id)).toEqual([later.id]);
     });
 
     it('concurrent claimers never get the same message', async () => {
       for (let i = 0; i < 60; i++) await insertMessage(t.conn, msg(), T0);
       const results = await Promise.all(
-        [0, 1, 2, 3].map((w) => claimDue(t.conn, `w${w}`, T0 + 1, 20)),
+        [0, 1, 2, 3].map((w) => claim(t.conn, `w${w}`, T0 + 1, 20)),
       );
       const ids = results.flat().map((m) => m.id);
       expect(ids.length).toBe(60);
@@ -140,15 +175,13 @@ for (const dialect of DIALECTS) {
 
     it('a lost claim cannot be finished; a stale claim comes back unsure', async () => {
       const { message } = await insertMessage(t.conn, msg(), T0);
-      await claimDue(t.conn, 'w1', T0, 1);
+      await claim(t.conn, 'w1', T0, 1);
       expect(await releaseStale(t.conn, T0 + 1, T0 + 2)).toBe(1);
       expect(await finishClaim(t.conn, message.id, 'w1', { state: 'ACCEPTD' }, T0 + 3)).toBe(false);
-      expect(await touchClaim(t.conn, message.id, 'w1', T0 + 3)).toBe(false);
       const back = await getMessage(t.conn, message.id);
       expect(back).toMatchObject({ state: 'queued', unsure: 1, locked_by: null });
-      const [again] = await claimDue(t.conn, 'w2', T0 + 5, 1);
+      const [again] = await claim(t.conn, 'w2', T0 + 5, 1);
       expect(again?.attempts).toBe(2);
-      expect(await touchClaim(t.conn, message.id, 'w2', T0 + 5)).toBe(true);
       expect(
         await finishClaim(
           t.conn,
@@ -163,8 +196,8 @@ for (const dialect of DIALECTS) {
     it('claims of a sender without a live lease are freed early; a live sender keeps its claims', async () => {
       const a = (await insertMessage(t.conn, msg(), T0)).message;
       const b = (await insertMessage(t.conn, msg(), T0)).message;
-      await claimDue(t.conn, 'dead', T0, 1);
-      await claimDue(t.conn, 'alive', T0, 1);
+      await claim(t.conn, 'dead', T0, 1);
+      await claim(t.conn, 'alive', T0, 1);
       await acquireLease(t.conn, 'sender:alive', 'alive', 15_000, T0 + 10_000);
       // Long before the lock TTL, but past the liveness window.
       expect(await releaseStale(t.conn, T0 - 120_000, T0 + 20_000, T0 + 5_000)).toBe(1);
@@ -173,26 +206,130 @@ for (const dialect of DIALECTS) {
       expect([ra?.state, rb?.state].sort()).toEqual(['queued', 'sending']);
     });
 
-    it('the shared window admits `limit` starts per window, smoothed over its tenths', async () => {
-      const go = async (at: number, limit = 20) =>
-        await tryStart(t.conn, 'mts', limit, 1000, () => at);
-      // 20 per 1000 ms, at most 2 per 100 ms slice, even when 8 ask at once.
-      const burst = await Promise.all(Array.from({ length: 8 }, () => go(T0)));
-      expect(burst.filter((d) => d.go)).toHaveLength(2);
-      const waits = burst.filter((d) => !d.go).map((d) => (d as { retryAt: number }).retryAt);
-      expect(waits.every((w) => w > T0 + 100 && w <= T0 + 102)).toBe(true);
-      // Nine more slices fill the window: 20 starts in 1000 ms…
-      let admitted = 2;
-      for (let k = 1; k < 10; k++)
-        for (const _ of [0, 1, 2]) if ((await go(T0 + k * 101)).go) admitted++;
-      expect(admitted).toBe(20);
-      // …and the 21st waits for the oldest to leave the window.
-      const full = await go(T0 + 990);
-      expect(full.go).toBe(false);
-      expect((full as { retryAt: number }).retryAt).toBeGreaterThan(T0 + 1000);
-      expect((await go(T0 + 1010)).go).toBe(true);
-      // Other limiters are independent.
-      expect((await tryStart(t.conn, 'other', 1, 1000, () => T0)).go).toBe(true);
+    it('transactional messages are claimed before older marketing ones', async () => {
+      const mk = [];
+      for (let i = 0; i < 5; i++)
+        mk.push((await insertMessage(t.conn, msg({ kind: 'marketing' }), T0 + i)).message);
+      const card = (await insertMessage(t.conn, msg(), T0 + 100)).message;
+      const claimed = await claim(t.conn, 'w', T0 + 200, 2);
+      expect(claimed.map((m) => m.id)).toEqual([card.id, mk[0]?.id]);
+    });
+
+    it('a lane is fair between portals: a mailing does not hold up another portal', async () => {
+      await upsertPortal(
+        t.conn,
+        {
+          id: 'member2',
+          domain: 'b.bitrix24.by',
+          clientEndpoint: 'https://b.bitrix24.by/rest/',
+          serverEndpoint: 'https://oauth.bitrix.info/rest/',
+          accessToken: 'at',
+          refreshToken: 'rt',
+          expiresAt: T0 + 3600_000,
+          applicationToken: 'apptoken2',
+        },
+        T0,
+      );
+      // Portal 1 queues 30 at once (one slot = 100 ms at 10/s); portal 2 queues 3 a second later.
+      for (let i = 0; i < 30; i++)
+        await insertMessage(t.conn, msg({ kind: 'marketing', vtStepMs: 100 }), T0);
+      const late = [];
+      for (let i = 0; i < 3; i++)
+        late.push(
+          (
+            await insertMessage(
+              t.conn,
+              msg({ portalId: 'member2', kind: 'marketing', vtStepMs: 100 }),
+              T0 + 1000,
+            )
+          ).message.id,
+        );
+      // By T0 + 1 s portal 1 had its ten slots' worth; the next claims alternate.
+      await claim(t.conn, 'w', T0 + 1000, 10);
+      const next = await claim(t.conn, 'w', T0 + 1000, 6);
+      expect(next.map((m) => m.portal_id)).toEqual([
+        'member1',
+        'member2',
+        'member1',
+        'member2',
+        'member1',
+        'member2',
+      ]);
+      expect(next.filter((m) => m.portal_id === 'member2').map((m) => m.id)).toEqual(late);
+    });
+
+    it('slots are handed out in order, never twice, across concurrent claimers', async () => {
+      for (let i = 0; i < 40; i++) await insertMessage(t.conn, msg(), T0);
+      const claims = await Promise.all(
+        [0, 1, 2, 3].map((w) =>
+          claimForSending(t.conn, DEFAULT_CONTRACT, `w${w}`, T0, () => ({
+            max: 10,
+            spacingUs: 50_000,
+          })),
+        ),
+      );
+      const slots = claims.flatMap((c) => c?.slotsUs ?? []).sort((a, b) => a - b);
+      expect(slots).toHaveLength(40);
+      expect(slots).toEqual(slots.map((_, i) => T0 * 1000 + i * 50_000));
+      // Lookups and polls take the following slots; an idle gap restarts at now.
+      expect(await reserveSlots(t.conn, DEFAULT_CONTRACT, 2, () => 50_000, T0 * 1000)).toEqual([
+        T0 * 1000 + 40 * 50_000,
+        T0 * 1000 + 41 * 50_000,
+      ]);
+      expect(
+        await reserveSlots(t.conn, DEFAULT_CONTRACT, 1, () => 50_000, (T0 + 60_000) * 1000),
+      ).toEqual([(T0 + 60_000) * 1000]);
+    });
+
+    it('a held alpha name waits; one probe goes; a release brings every message back', async () => {
+      const held = [];
+      for (let i = 0; i < 3; i++)
+        held.push((await insertMessage(t.conn, msg({ alphaName: 'BAD' }), T0)).message);
+      const other = (await insertMessage(t.conn, msg({ alphaName: 'GOOD' }), T0)).message;
+      const hold = {
+        contractId: DEFAULT_CONTRACT,
+        alphaName: 'BAD',
+        reason: 'alpha name not permitted',
+        code: 'MTS_10262',
+        probeInMs: 5000,
+      };
+      expect(await holdAlpha(t.conn, hold, T0)).toBe(true);
+      expect(await holdAlpha(t.conn, hold, T0 + 1)).toBe(false);
+      expect((await getMessage(t.conn, held[0]?.id as string))?.state).toBe('held');
+      // A message of the held name queued later is not claimed either; the other name goes.
+      const lateHeld = (await insertMessage(t.conn, msg({ alphaName: 'BAD' }), T0 + 2)).message;
+      expect((await claim(t.conn, 'w', T0 + 10, 10)).map((m) => m.id)).toEqual([other.id]);
+      // Not before its time; then exactly one probe, and the late one joins the held.
+      expect(await releaseAlphaProbe(t.conn, DEFAULT_CONTRACT, 'BAD', 10_000, T0 + 10)).toBeNull();
+      const probe = await releaseAlphaProbe(t.conn, DEFAULT_CONTRACT, 'BAD', 10_000, T0 + 5000);
+      expect(probe).toBe(held[0]?.id);
+      expect((await getMessage(t.conn, lateHeld.id))?.state).toBe('held');
+      expect((await claim(t.conn, 'w', T0 + 5001, 10)).map((m) => m.id)).toEqual([probe]);
+      expect(await releaseAlpha(t.conn, DEFAULT_CONTRACT, 'BAD', T0 + 6000)).toBe(true);
+      const back = await claim(t.conn, 'w', T0 + 6001, 10);
+      expect(back.map((m) => m.id).sort()).toEqual(
+        [held[1]?.id, held[2]?.id, lateHeld.id].sort() as string[],
+      );
+    });
+
+    it('a paused contract lets exactly one probe through per interval, and resumes once', async () => {
+      const p = { reason: 'balance exhausted', code: 'MTS_10229', probeInMs: 5000 };
+      expect(await pauseContract(t.conn, DEFAULT_CONTRACT, p, T0)).toBe(true);
+      expect(await pauseContract(t.conn, DEFAULT_CONTRACT, p, T0 + 1)).toBe(false);
+      expect(await takeContractProbe(t.conn, DEFAULT_CONTRACT, 10_000, T0 + 4000)).toBe(false);
+      const takers = await Promise.all(
+        [0, 1, 2].map(() => takeContractProbe(t.conn, DEFAULT_CONTRACT, 10_000, T0 + 5000)),
+      );
+      expect(takers.filter(Boolean)).toHaveLength(1);
+      expect(await takeContractProbe(t.conn, DEFAULT_CONTRACT, 10_000, T0 + 9000)).toBe(false);
+      expect(await resumeContract(t.conn, DEFAULT_CONTRACT, T0 + 9500)).toBe(true);
+      expect(await resumeContract(t.conn, DEFAULT_CONTRACT, T0 + 9600)).toBe(false);
+    });
+
+    it('one pace change per storm: a second writer that saw the old pace loses', async () => {
+      expect(await setPace(t.conn, DEFAULT_CONTRACT, 0.7, 0, T0)).toBe(true);
+      expect(await setPace(t.conn, DEFAULT_CONTRACT, 0.7, 0, T0 + 1)).toBe(false);
+      expect(await setPace(t.conn, DEFAULT_CONTRACT, 0.49, T0, T0 + 2000)).toBe(true);
     });
 
     it('a lease has one holder until it expires', async () => {

@@ -8,9 +8,8 @@ import {
 } from '../../bitrix24/inbound.js';
 import type { RefreshedTokens } from '../../bitrix24/oauth.js';
 import type { Clock } from '../../clock.js';
-import { intakeSms } from '../../core/intake.js';
+import type { IntakeResult, SenderChoice, SmsRequest } from '../../core/intake.js';
 import { SENDER_CODE } from '../../core/register.js';
-import type { QuietWindow } from '../../domain/quietHours.js';
 import type { Connection } from '../../store/dialects/types.js';
 import {
   getPortal,
@@ -27,10 +26,9 @@ export interface Bitrix24RouteDeps {
   logger: Logger;
   metrics: Metrics;
   /** Alpha name and marketing quiet hours for a portal (its settings, else the configuration). */
-  senderFor: (
-    portal: Portal,
-    kind: 'transactional' | 'marketing',
-  ) => Promise<{ alphaName: string; quietHours: QuietWindow | null }>;
+  senderFor: (portal: Portal, kind: 'transactional' | 'marketing') => Promise<SenderChoice>;
+  /** Validates and commits one SMS (group commit: resolves once durable). */
+  intake: (req: SmsRequest, now: number) => Promise<IntakeResult>;
   /** Registers the provider (and robots) in the portal; runs after the install is stored. */
   register: (portal: Portal) => Promise<unknown>;
   /**
@@ -212,9 +210,8 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
     }
     const marketing = sms.moduleId === 'sender';
     const kind = marketing ? 'marketing' : 'transactional';
-    const { alphaName, quietHours } = await deps.senderFor(portal, kind);
-    const { message, created } = await intakeSms(
-      deps.conn,
+    const { alphaName, quietHours, route } = await deps.senderFor(portal, kind);
+    const { message, created } = await deps.intake(
       {
         portalId: portal.id,
         b24MessageId: sms.messageId,
@@ -224,6 +221,7 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         text: sms.messageBody,
         alphaName,
         quietHours,
+        route,
         bindings: sms.bindings.map((b) => ({ OWNER_TYPE_ID: b.ownerTypeId, OWNER_ID: b.ownerId })),
       },
       deps.clock.now(),

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
+import { withStatementCache } from './statementCache.js';
 import type { Connection, DialectCaps } from './types.js';
 
 export const sqliteCaps: DialectCaps = {
@@ -26,6 +27,8 @@ export function openSqlite(path: string): Connection {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
+  });
   return { db, caps: sqliteCaps, describe: `sqlite:${path}`, close: () => db.destroy() };
 }

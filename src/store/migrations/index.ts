@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import type { Connection, DialectCaps } from '../dialects/types.js';
 import { consentMigration } from './0003_consent.js';
+import { schedulingMigration } from './0007_scheduling.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -209,6 +210,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
         await db.schema.alterTable('messages').addColumn('due_at', ts).execute();
       },
     },
+    '0007_scheduling': schedulingMigration(caps),
   };
 }
 
