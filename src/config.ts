@@ -76,6 +76,11 @@ export const configSchema = z
      * attempt counts as never received (MTS may commit a timed-out send late). Default 120.
      */
     MTS_LOOKUP_GRACE: z.coerce.number().int().min(0).default(120),
+    /**
+     * Seconds before the first probe of a paused MTS account or held alpha name; probes then
+     * double, at most 30 s apart for the first ten minutes. Default 5.
+     */
+    MTS_PROBE_AFTER: z.coerce.number().positive().default(5),
     /** Key that encrypts per-portal MTS passwords and tokens at rest (required to store one). */
     SECRET_KEY: z.preprocess(
       emptyToUndefined,

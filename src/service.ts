@@ -37,6 +37,7 @@ import { makeGroupCommit } from './store/groupCommit.js';
 import { type Connection, connect, makeTokenStore, migrate } from './store/index.js';
 import { countByState, queueDepth } from './store/outbox.js';
 import { getPortal, listPortals, type Portal, portalSettings } from './store/portals.js';
+import { takeRestSlot } from './store/restBudget.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender } from './workers/sender.js';
@@ -176,6 +177,18 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     rate: config.B24_RATE,
     burst: config.B24_BURST,
     bucketOverrides,
+    // With several instances (PostgreSQL) the portal's REST budget lives in the database.
+    ...(conn.caps.multiInstance
+      ? {
+          sharedBudget: {
+            take: (portalId: string, limits: { rate: number; burst: number }) =>
+              takeRestSlot(conn, portalId, limits, clock.now()),
+            penalize: async (portalId: string, limits: { rate: number; burst: number }) => {
+              await takeRestSlot(conn, portalId, limits, clock.now(), true);
+            },
+          },
+        }
+      : {}),
     clock,
     logger: logger.child({ component: 'bitrix24' }),
   });
@@ -210,6 +223,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     requestTimeoutMs: timeoutMs,
     pollAfterSec: config.MTS_POLL_AFTER,
     lookupGraceSec: config.MTS_LOOKUP_GRACE,
+    firstProbeMs: config.MTS_PROBE_AFTER * 1000,
     headroomMs: config.MTS_RATE_HEADROOM_MS,
     concurrency: config.SENDER_CONCURRENCY,
     lockTtlMs: Math.max(120_000, config.MTS_TIMEOUT * 4000),
@@ -360,6 +374,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   healthRoutes(app, {
     conn,
     metrics,
+    sending: () => {
+      const st = sender.status();
+      return { paused: st.paused, holds: st.holds, pace: st.pace };
+    },
     beforeScrape: async () => {
       const depth = await queueDepth(conn, clock.now());
       metrics.queueDepth.set(depth.queued);
@@ -370,6 +388,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       metrics.messages.reset();
       for (const [state, n] of Object.entries(byState)) metrics.messages.set({ state }, n);
       metrics.paused.set(sender.status().paused.length ? 1 : 0);
+      metrics.holds.set(sender.status().holds.length);
       for (const p of await listPortals(conn))
         metrics.restRequests.set({ portal: p.id }, b24.restRequests(p.id));
     },

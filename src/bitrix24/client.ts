@@ -27,6 +27,16 @@ export interface Bitrix24ClientOptions {
   burst?: number;
   /** Per-portal limits that differ (e.g. Enterprise: `{rate: 5, burst: 250}`). */
   bucketOverrides?: Record<string, BucketLimits>;
+  /**
+   * A per-portal budget shared by every instance (Bitrix24 counts per portal and source IP);
+   * when absent, the in-process bucket is the budget (one instance).
+   */
+  sharedBudget?: {
+    /** Takes one request; resolves to how long to wait before sending it. */
+    take(portalId: string, limits: BucketLimits): Promise<number>;
+    /** Bitrix24 said we were over: fill the bucket. */
+    penalize(portalId: string, limits: BucketLimits): Promise<void>;
+  };
   /** Time source for the bucket and backoff. Default the system clock. */
   clock?: Clock;
   /** Default the global fetch. */
@@ -284,7 +294,11 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
         );
         conn = await connection(portalId);
       }
-      await bucket.acquire(portalId);
+      if (opts.sharedBudget) {
+        // Several instances: the portal's budget is shared through the database.
+        const waitMs = await opts.sharedBudget.take(portalId, bucket.limits(portalId));
+        if (waitMs > 0) await clock.sleep(waitMs);
+      } else await bucket.acquire(portalId);
       const outcome = await attempt(portalId, conn, method, params);
       if (outcome.ok) return outcome.answer;
       const { error } = outcome;
@@ -302,7 +316,10 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
         continue;
       }
       if (error.action !== 'retry' || transient >= maxRetries) throw error;
-      if (error.b24Error === 'QUERY_LIMIT_EXCEEDED') bucket.penalize(portalId);
+      if (error.b24Error === 'QUERY_LIMIT_EXCEEDED') {
+        bucket.penalize(portalId);
+        await opts.sharedBudget?.penalize(portalId, bucket.limits(portalId));
+      }
       const delay = backoffMs(transient);
       transient += 1;
       log?.warn(

@@ -37,14 +37,19 @@ export function slotSpacingUs(rate: number, pace: number, headroomMs: number): n
   return Math.ceil(((1000 + headroomMs) * 1000) / perSecond);
 }
 
-/** First probe this long after a pause starts. */
+/** First probe this long after a pause starts (MTS_PROBE_AFTER). */
 export const FIRST_PROBE_MS = 5000;
 
 /**
- * The next probe interval: doubling from 5 s, at most 30 s apart during the first ten minutes
- * of an incident (a topped-up balance resumes within seconds), then at most 5 minutes apart.
+ * The next probe interval: doubling from the first, at most 30 s apart during the first ten
+ * minutes of an incident (a topped-up balance resumes within seconds), then at most 5 minutes.
  */
-export function nextProbeInterval(previousMs: number, pausedSince: number, now: number): number {
+export function nextProbeInterval(
+  previousMs: number,
+  pausedSince: number,
+  now: number,
+  firstMs = FIRST_PROBE_MS,
+): number {
   const cap = now - pausedSince < 10 * 60_000 ? 30_000 : 300_000;
-  return Math.min(cap, Math.max(FIRST_PROBE_MS, previousMs * 2));
+  return Math.min(cap, Math.max(firstMs, previousMs * 2));
 }

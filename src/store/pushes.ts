@@ -16,11 +16,28 @@ export interface PendingPush {
   mts_hyber_status: number | null;
 }
 
-/** Statuses waiting to reach Bitrix24, oldest first, grouped by portal by the caller. */
+/** Portals with a status due to be pushed (read from the partial index of pending pushes). */
+export async function portalsWithPushes(conn: Connection, now: number): Promise<string[]> {
+  const rows = await conn.db
+    .selectFrom('messages')
+    .select('portal_id')
+    .distinct()
+    .where('push_pending', '=', 1)
+    .where('push_run_at', '<=', now)
+    .where('portal_id', 'is not', null)
+    .execute();
+  return rows.map((r) => r.portal_id as string);
+}
+
+/**
+ * Statuses waiting to reach Bitrix24, oldest first: of one portal when `portalId` is given
+ * (the pusher fetches per portal, so one portal's backlog never starves another's).
+ */
 export async function pendingPushes(
   conn: Connection,
   now: number,
   limit: number,
+  portalId?: string,
 ): Promise<PendingPush[]> {
   const rows = await conn.db
     .selectFrom('messages')
@@ -43,6 +60,7 @@ export async function pendingPushes(
     .where('push_run_at', '<=', now)
     .where('portal_id', 'is not', null)
     .where('b24_message_id', 'is not', null)
+    .$if(portalId !== undefined, (q) => q.where('portal_id', '=', portalId as string))
     .orderBy('push_run_at')
     .limit(limit)
     .execute();

@@ -204,8 +204,17 @@ export interface FlowsTable {
   last_vt: number;
 }
 
+/** A portal's Bitrix24 leaky bucket, shared by every instance (store/restBudget.ts). */
+export interface RestBudgetsTable {
+  portal_id: string;
+  /** Fill level at `at`; above the burst it counts requests promised a later slot. */
+  level: number;
+  at: number;
+}
+
 export interface Database {
   contracts: ContractsTable;
+  rest_budgets: RestBudgetsTable;
   alpha_holds: AlphaHoldsTable;
   flows: FlowsTable;
   portals: PortalsTable;

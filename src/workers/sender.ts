@@ -59,6 +59,8 @@ export interface SenderOptions {
   lookupGraceSec?: number;
   /** Jitter headroom per slot, ms (MTS_RATE_HEADROOM_MS, default 15): see domain/pace.ts. */
   headroomMs?: number;
+  /** First probe of a paused account or held alpha name after this long (default 5 s). */
+  firstProbeMs?: number;
   /** Requests in flight at once (default 16). */
   concurrency?: number;
   /** A `sending` claim older than this is considered abandoned (default 120 s). */
@@ -122,6 +124,9 @@ export function makeSender(opts: SenderOptions) {
   const idleMs = opts.idleMs ?? 250;
   const headroomMs = opts.headroomMs ?? 15;
   const graceMs = (opts.lookupGraceSec ?? 120) * 1000;
+  const firstProbeMs = opts.firstProbeMs ?? FIRST_PROBE_MS;
+  const probeAfter = (previousMs: number, since: number) =>
+    nextProbeInterval(previousMs, since, now(), firstProbeMs);
   const stopController = new AbortController();
   // Every message waiting for its rate slot listens on this signal.
   setMaxListeners(concurrency + 10, stopController.signal);
@@ -302,7 +307,8 @@ export function makeSender(opts: SenderOptions) {
       if (!(await states.accept(m, messageId, t)))
         log.info({ messageId: m.id }, 'accepted by MTS; a delivery report had already recorded it');
       opts.onOutcome?.(m, 'accepted');
-      if (probe || contract.paused_since !== null) {
+      const current = contracts.find((c) => c.id === contract.id) ?? contract;
+      if (probe || current.paused_since !== null || contract.paused_since !== null) {
         if (await resumeContract(opts.conn, contract.id, t)) {
           log.warn({ contract: contract.id }, 'MTS accepts messages again: sending resumed');
           opts.onIncident?.({ kind: 'contract-resumed', contractId: contract.id });
@@ -367,7 +373,7 @@ export function makeSender(opts: SenderOptions) {
       const started = await pauseContract(
         opts.conn,
         contract.id,
-        { reason: e.message, code: e.code, probeInMs: FIRST_PROBE_MS },
+        { reason: e.message, code: e.code, probeInMs: firstProbeMs },
         t,
       );
       if (started) {
@@ -395,7 +401,7 @@ export function makeSender(opts: SenderOptions) {
           alphaName: m.alpha_name,
           reason: e.message,
           code: e.code,
-          probeInMs: FIRST_PROBE_MS,
+          probeInMs: firstProbeMs,
         },
         t,
       );
@@ -506,7 +512,7 @@ export function makeSender(opts: SenderOptions) {
         opts.conn,
         h.contract_id,
         h.alpha_name,
-        nextProbeInterval(h.interval_ms, h.since, now()),
+        probeAfter(h.interval_ms, h.since),
         now(),
       );
       if (id) {
@@ -548,7 +554,7 @@ export function makeSender(opts: SenderOptions) {
           !(await takeContractProbe(
             opts.conn,
             c.id,
-            nextProbeInterval(c.probe_interval_ms, c.paused_since ?? t, t),
+            probeAfter(c.probe_interval_ms, c.paused_since ?? t),
             t,
           ))
         )

@@ -9,6 +9,7 @@ import {
   markTimelineNoted,
   type PendingPush,
   pendingPushes,
+  portalsWithPushes,
   retryPush,
 } from '../store/pushes.js';
 import { makeSingletonLoop } from './singletonLoop.js';
@@ -17,6 +18,9 @@ import { makeSingletonLoop } from './singletonLoop.js';
 export const BATCH_SIZE = 50;
 
 const FINAL = new Set(['delivered', 'undelivered', 'failed']);
+
+/** Statuses fetched per portal and pass: 10 batches, about 5 s of a 2 req/s budget. */
+const PER_PORTAL = 500;
 
 export interface StatusPusherOptions {
   conn: Connection;
@@ -132,13 +136,13 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
    */
   async function tick(signal: AbortSignal = new AbortController().signal): Promise<number> {
     const now = opts.clock.now();
-    const pending = await pendingPushes(opts.conn, now, 2000);
+    // Per portal: each portal's oldest statuses, so one portal's backlog starves no other.
     const byPortal = new Map<string, PendingPush[]>();
-    for (const p of pending) {
-      if (!FINAL.has(p.b24_status) && now - p.push_run_at < maxDelayMs) continue;
-      const list = byPortal.get(p.portal_id) ?? [];
-      list.push(p);
-      byPortal.set(p.portal_id, list);
+    for (const portalId of await portalsWithPushes(opts.conn, now)) {
+      const list = (await pendingPushes(opts.conn, now, PER_PORTAL, portalId)).filter(
+        (p) => FINAL.has(p.b24_status) || now - p.push_run_at >= maxDelayMs,
+      );
+      if (list.length) byPortal.set(portalId, list);
     }
     let pushed = 0;
     await Promise.all(

@@ -23,6 +23,7 @@ import {
 } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
 import { markPushed, pendingPushes } from '../../src/store/pushes.js';
+import { takeRestSlot } from '../../src/store/restBudget.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 
 const T0 = 1_800_000_000_000;
@@ -330,6 +331,22 @@ for (const dialect of DIALECTS) {
       expect(await setPace(t.conn, DEFAULT_CONTRACT, 0.7, 0, T0)).toBe(true);
       expect(await setPace(t.conn, DEFAULT_CONTRACT, 0.7, 0, T0 + 1)).toBe(false);
       expect(await setPace(t.conn, DEFAULT_CONTRACT, 0.49, T0, T0 + 2000)).toBe(true);
+    });
+
+    it('a portal REST budget is one leaky bucket for every instance', async () => {
+      const limits = { rate: 2, burst: 50 };
+      // Two "instances" take 54 requests at once: 50 go now, the rest 0.5 s apart.
+      const waits = await Promise.all(
+        Array.from({ length: 54 }, () => takeRestSlot(t.conn, 'member1', limits, T0)),
+      );
+      expect(waits.filter((w) => w === 0)).toHaveLength(50);
+      expect(waits.filter((w) => w > 0).sort((a, b) => a - b)).toEqual([500, 1000, 1500, 2000]);
+      // Ten seconds drain twenty; another portal has its own budget.
+      expect(await takeRestSlot(t.conn, 'member1', limits, T0 + 10_000)).toBe(0);
+      expect(await takeRestSlot(t.conn, 'other', limits, T0)).toBe(0);
+      // Bitrix24 said QUERY_LIMIT_EXCEEDED: the bucket is full, the next one waits.
+      await takeRestSlot(t.conn, 'other', limits, T0, true);
+      expect(await takeRestSlot(t.conn, 'other', limits, T0)).toBe(500);
     });
 
     it('a lease has one holder until it expires', async () => {

@@ -8,6 +8,8 @@ export interface HealthDeps {
   metrics: Metrics;
   /** Extra gauges refreshed on each scrape (queue depth…). */
   beforeScrape?: () => Promise<void>;
+  /** What holds sending back (paused MTS accounts, held alpha names), shown by /readyz. */
+  sending?: () => unknown;
 }
 
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
@@ -19,7 +21,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     } catch (err) {
       return reply.code(503).send({ ok: false, reason: `database: ${(err as Error).message}` });
     }
-    return { ok: true, database: deps.conn.caps.name };
+    // Intake works while sending is paused (messages wait in the queue): still ready, with why.
+    return { ok: true, database: deps.conn.caps.name, sending: deps.sending?.() };
   });
 
   app.get('/metrics', async (_req, reply) => {

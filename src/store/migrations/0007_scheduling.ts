@@ -53,6 +53,15 @@ export function schedulingMigration(caps: DialectCaps): Migration {
         .addColumn('last_vt', ts, (c) => c.notNull())
         .execute();
 
+      // Bitrix24 counts REST requests per portal and source IP: every instance behind one
+      // address spends one budget, so its leaky bucket lives here.
+      await db.schema
+        .createTable('rest_budgets')
+        .addColumn('portal_id', 'text', (c) => c.primaryKey())
+        .addColumn('level', 'real', (c) => c.notNull())
+        .addColumn('at', ts, (c) => c.notNull())
+        .execute();
+
       await db.schema
         .alterTable('messages')
         .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
