@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { alphaName } from '../config.js';
+import { encryptSecret } from '../core/secrets.js';
 import { parseQuietHours } from '../domain/quietHours.js';
+import {
+  deleteContract,
+  listContracts,
+  portalContractId,
+  upsertContract,
+} from '../store/contracts.js';
 import { connect, migrate } from '../store/index.js';
 import {
   listPortals,
@@ -18,6 +25,55 @@ interface SetOptions {
   restRate?: string;
   restBurst?: string;
   enterprise?: boolean;
+  mtsClientId?: string;
+  mtsLogin?: string;
+  mtsPassword?: string;
+  mtsToken?: string;
+  mtsRate?: string;
+  mtsUrl?: string;
+  mtsDefault?: boolean;
+}
+
+/** The portal's own MTS contract from the `--mts-*` options, or null when none is given. */
+export function contractPatch(
+  o: SetOptions,
+  secretKey: string | undefined,
+): {
+  clientId: string;
+  login: string | null;
+  passwordEnc: string | null;
+  tokenEnc: string | null;
+  rate: number;
+  url: string | null;
+} | null {
+  const given = [o.mtsClientId, o.mtsLogin, o.mtsPassword, o.mtsToken, o.mtsRate, o.mtsUrl];
+  if (given.every((v) => v === undefined)) return null;
+  if (!o.mtsClientId || !/^\d+$/.test(o.mtsClientId))
+    throw new Error(
+      '--mts-client-id: the numeric client id from your MTS API paths is required with any --mts-* option',
+    );
+  if (!o.mtsToken && !(o.mtsLogin && o.mtsPassword))
+    throw new Error(
+      '--mts-login and --mts-password (or --mts-token) are required for a portal contract',
+    );
+  if ((o.mtsPassword || o.mtsToken) && !secretKey)
+    throw new Error(
+      'SECRET_KEY must be set to store an MTS password or token (it encrypts them at rest)',
+    );
+  const rate = o.mtsRate === undefined ? 10 : Number(o.mtsRate);
+  if (!(rate > 0 && rate <= 1000))
+    throw new Error('--mts-rate: requests per second, e.g. 10 or 30');
+  if (o.mtsUrl !== undefined && !/^https?:\/\//.test(o.mtsUrl))
+    throw new Error('--mts-url: an http(s) URL');
+  const key = secretKey as string;
+  return {
+    clientId: o.mtsClientId,
+    login: o.mtsLogin ?? null,
+    passwordEnc: o.mtsPassword ? encryptSecret(o.mtsPassword, key) : null,
+    tokenEnc: o.mtsToken ? encryptSecret(o.mtsToken, key) : null,
+    rate,
+    url: o.mtsUrl ? o.mtsUrl.replace(/\/+$/, '') : null,
+  };
 }
 
 /** Validates the options into a settings patch; throws with a message naming the option. */
@@ -67,19 +123,35 @@ export function portalCommand(program: Command): void {
       const conn = connect(config.DATABASE_URL);
       try {
         await migrate(conn);
-        const rows = (await listPortals(conn)).map((p) => ({
-          memberId: p.id,
-          domain: p.domain,
-          status: p.status,
-          registered: Boolean(p.registered_at),
-          settings: portalSettings(p),
-        }));
+        const contracts = new Map((await listContracts(conn)).map((c) => [c.id, c]));
+        const rows = (await listPortals(conn)).map((p) => {
+          const c = contracts.get(portalContractId(p.id));
+          return {
+            memberId: p.id,
+            domain: p.domain,
+            status: p.status,
+            registered: Boolean(p.registered_at),
+            settings: portalSettings(p),
+            // Secrets are never printed back: only whether they are set.
+            mts: c
+              ? {
+                  contract: c.id,
+                  clientId: c.client_id,
+                  login: c.login,
+                  password: c.password_enc ? 'set' : null,
+                  token: c.token_enc ? 'set' : null,
+                  rate: c.rate,
+                  url: c.api_url,
+                }
+              : { contract: 'default' },
+          };
+        });
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else if (rows.length === 0) process.stdout.write('no portal installed yet\n');
         else
           for (const r of rows)
             process.stdout.write(
-              `${r.domain}  member_id ${r.memberId}  ${r.status}${r.registered ? '' : ' (provider not registered)'}  ${JSON.stringify(r.settings)}\n`,
+              `${r.domain}  member_id ${r.memberId}  ${r.status}${r.registered ? '' : ' (provider not registered)'}  ${JSON.stringify(r.settings)}  MTS ${JSON.stringify(r.mts)}\n`,
             );
       } finally {
         await conn.close();
@@ -101,15 +173,24 @@ export function portalCommand(program: Command): void {
     .option('--enterprise', 'Bitrix24 Enterprise REST limits (5 req/s, burst 250)')
     .option('--rest-rate <n>', 'Bitrix24 REST requests per second for this portal')
     .option('--rest-burst <n>', 'Bitrix24 REST burst for this portal')
+    .option('--mts-client-id <id>', "this portal's own MTS contract: numeric client id")
+    .option('--mts-login <login>', 'its MTS API login')
+    .option('--mts-password <password>', 'its MTS API password (stored encrypted with SECRET_KEY)')
+    .option('--mts-token <token>', 'its MTS API token instead of login/password (encrypted)')
+    .option('--mts-rate <n>', 'its contracted MTS requests per second (default 10)')
+    .option('--mts-url <url>', 'its MTS API address (default MTS_API_URL)')
+    .option('--mts-default', "drop the portal's own contract: it sends on the configured one again")
     .action(async (memberId: string, o: SetOptions) => {
       const config = configOrExit();
       let patch: PortalSettings;
+      let contract: ReturnType<typeof contractPatch>;
       try {
         patch = settingsPatch(o);
+        contract = contractPatch(o, config.SECRET_KEY);
       } catch (err) {
         fail((err as Error).message, 2);
       }
-      if (Object.keys(patch).length === 0)
+      if (Object.keys(patch).length === 0 && !contract && !o.mtsDefault)
         fail('nothing to change: see `b24-mts-sms portal set --help`', 2);
       const conn = connect(config.DATABASE_URL);
       try {
@@ -124,6 +205,40 @@ export function portalCommand(program: Command): void {
           );
         const next = await updatePortalSettings(conn, known.id, patch, Date.now());
         process.stdout.write(`${known.domain}: ${JSON.stringify(next)}\n`);
+        const id = portalContractId(known.id);
+        if (o.mtsDefault) {
+          // Messages already queued on it move back to the default contract.
+          await conn.db
+            .updateTable('messages')
+            .set({ contract_id: 'default' })
+            .where('contract_id', '=', id)
+            .where('state', 'in', ['queued', 'held'])
+            .execute();
+          await deleteContract(conn, id);
+          process.stdout.write(`${known.domain}: sends on the configured MTS account again\n`);
+        }
+        if (contract) {
+          const c = await upsertContract(
+            conn,
+            {
+              id,
+              label: `MTS contract of ${known.domain}`,
+              api_url: contract.url,
+              client_id: contract.clientId,
+              login: contract.login,
+              password_enc: contract.passwordEnc,
+              token_enc: contract.tokenEnc,
+              sender: patch.sender ?? portalSettings(known).sender ?? null,
+              sender_marketing:
+                patch.senderMarketing ?? portalSettings(known).senderMarketing ?? null,
+              rate: contract.rate,
+            },
+            Date.now(),
+          );
+          process.stdout.write(
+            `${known.domain}: own MTS contract, client id ${c.client_id}, ${c.rate} req/s (secrets stored encrypted; the running service picks it up within seconds)\n`,
+          );
+        }
       } finally {
         await conn.close();
       }
