@@ -87,12 +87,12 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
   async function status(path: string): Promise<MtsReport | null> {
     const a = await call('GET', path);
     if (a.status === 404) return null;
-    if (!is2xx(a.status)) throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+    if (!is2xx(a.status)) throw mtsErrorFromResponse(a.status, a.json, a);
     if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON', false);
     const e = readMtsErrorBody(a.json);
     if (e) {
       if (e.code === 404) return null;
-      throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+      throw mtsErrorFromResponse(a.status, a.json, a);
     }
     return parseStatusAnswer(a.json);
   }
@@ -101,7 +101,7 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
     async send(req: MtsSendRequest) {
       const a = await call('POST', '/json2/simple', toSendBody(req));
       if (!is2xx(a.status) || readMtsErrorBody(a.json)) {
-        throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+        throw mtsErrorFromResponse(a.status, a.json, { ...a, alphaName: req.alphaName });
       }
       if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON');
       const id =

@@ -89,10 +89,9 @@ describe('send', () => {
     expect(emu.sent).toHaveLength(0);
   });
 
-  it('maps an unknown alpha name to permanent', async () => {
+  it('retries a code MTS does not have, flagged (the old emulator invented 36016)', async () => {
     const e = await failure(client().send({ ...req, alphaName: 'NOPE' }));
-    expect(e).toMatchObject({ action: 'permanent', code: 'MTS_36016', httpStatus: 400 });
-    expect(e.message).toContain('MTS_SENDER');
+    expect(e).toMatchObject({ action: 'retry', code: 'MTS_36016', unknownCode: true });
   });
 
   it('maps 401 to pause with a hint', async () => {
@@ -107,11 +106,11 @@ describe('send', () => {
     expect(e).toMatchObject({ action: 'pause', code: 'MTS_INSUFFICIENT_BALANCE', httpStatus: 402 });
   });
 
-  it('maps 429 to retry with retryAfterMs, not ambiguous', async () => {
+  it('maps 429 to slow with retryAfterMs, not ambiguous', async () => {
     emu.failNext(1, 429);
     const e = await failure(client().send(req));
     expect(e).toMatchObject({
-      action: 'retry',
+      action: 'slow',
       code: 'MTS_RATE_LIMITED',
       retryAfterMs: 1000,
       ambiguous: false,
