@@ -28,7 +28,13 @@ export interface MtsReport {
   /** Numeric status (−1 pending, 2 delivered, 3 not delivered…) or a textual state (`DELIVRD`…). */
   status: number | string;
   substatus?: number;
-  hyberStatus?: number;
+  /**
+   * MTS's detailed code (e.g. 23011 delivered, 35015 expired, 36031 undeliverable): the
+   * 2022 name `msg_status`, or `hyber_status` in older MTS/Hyber documents (read alike).
+   */
+  msgStatus?: number;
+  /** `accepted` of batch and job answers; false means MTS refused the message. */
+  accepted?: boolean;
   sentVia?: string;
   totalParts?: number;
   deliveredParts?: number;

@@ -181,7 +181,7 @@ describe('status queries', () => {
     await emu.deliverNow();
     const byId = await c.statusByMessageId(messageId);
     const byExtra = await c.statusByExtraId('msg-1');
-    expect(byId).toMatchObject({ status: 2, substatus: 23, hyberStatus: 23011, deliveredParts: 1 });
+    expect(byId).toMatchObject({ status: 2, substatus: 23, msgStatus: 23011, deliveredParts: 1 });
     expect(byExtra).toEqual(byId);
   });
 
