@@ -27,7 +27,10 @@ export interface ReportFields {
   /** Numeric status (−1 or 1 pending, 2 delivered, 3 not delivered) or a textual state. */
   status: number | string;
   substatus?: number;
-  /** MTS's detailed code: `msg_status` (2022 name) or `hyber_status` (older name). */
+  /**
+   * MTS's detailed code (e.g. 23011 delivered, 35015 expired, 36031 undeliverable): the
+   * 2022 name `msg_status`, or `hyber_status` in older MTS/Hyber documents (read alike).
+   */
   msgStatus?: number;
   /** `accepted` of a batch/job answer: false means MTS refused the message. */
   accepted?: boolean;

@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type MtsEmulator, startMtsEmulator } from '../../../src/emulators/mts/index.js';
+import {
+  type MtsEmulator,
+  type MtsEmulatorOptions,
+  startMtsEmulator,
+} from '../../../src/emulators/mts/index.js';
 import { DEFAULT_MODE } from '../../../src/emulators/mts/mode.js';
 import { EmulatorState } from '../../../src/emulators/mts/state.js';
 import { type DlrReceiver, startDlrReceiver } from './dlrReceiver.js';
@@ -43,28 +47,33 @@ function sendBody(over: Record<string, unknown> = {}, sms: Record<string, unknow
 const send = (emu: MtsEmulator, over?: Record<string, unknown>, sms?: Record<string, unknown>) =>
   call(emu, 'POST', `/${emu.clientId}/json2/simple`, sendBody(over, sms));
 
-describe('MTS emulator: DLR callbacks', () => {
-  let emu: MtsEmulator;
-  let rx: DlrReceiver;
+/** An emulator and a DLR receiver for a describe block, both reset after each test. */
+function emulatorWithReceiver(opts: MtsEmulatorOptions): { emu: MtsEmulator; rx: DlrReceiver } {
+  const t = {} as { emu: MtsEmulator; rx: DlrReceiver };
   beforeAll(async () => {
-    rx = await startDlrReceiver();
-    emu = await startMtsEmulator({ dlr: { delayMs: 30 }, dlrRetry: { baseMs: 40 } });
+    t.rx = await startDlrReceiver();
+    t.emu = await startMtsEmulator(opts);
   });
   afterEach(() => {
-    emu.reset();
-    rx.bodies.length = 0;
-    rx.script.length = 0;
+    t.emu.reset();
+    t.rx.bodies.length = 0;
+    t.rx.script.length = 0;
   });
   afterAll(async () => {
-    await emu.close();
-    await rx.close();
+    await t.emu.close();
+    await t.rx.close();
   });
+  return t;
+}
+
+describe('MTS emulator: DLR callbacks', () => {
+  const t = emulatorWithReceiver({ dlr: { delayMs: 30 }, dlrRetry: { baseMs: 40 } });
 
   it('POSTs a delivered DLR to callback_url', async () => {
-    const r = await send(emu, { callback_url: rx.url });
+    const r = await send(t.emu, { callback_url: t.rx.url });
     expect(r.status).toBe(200);
-    await waitFor(() => rx.bodies.length === 1, 'the DLR');
-    expect(rx.bodies[0]).toEqual({
+    await waitFor(() => t.rx.bodies.length === 1, 'the DLR');
+    expect(t.rx.bodies[0]).toEqual({
       number: 375291234567,
       time: expect.any(Number),
       status: 2,
@@ -79,36 +88,36 @@ describe('MTS emulator: DLR callbacks', () => {
   });
 
   it('retries a callback answered 500, with backoff', async () => {
-    rx.script.push(500, 503);
-    await send(emu, { callback_url: rx.url });
-    await waitFor(() => emu.callbacks.length === 3, 'the third DLR attempt');
-    expect(emu.callbacks.map((c) => [c.attempt, c.status])).toEqual([
+    t.rx.script.push(500, 503);
+    await send(t.emu, { callback_url: t.rx.url });
+    await waitFor(() => t.emu.callbacks.length === 3, 'the third DLR attempt');
+    expect(t.emu.callbacks.map((c) => [c.attempt, c.status])).toEqual([
       [1, 500],
       [2, 503],
       [3, 200],
     ]);
-    const [a, b, c] = emu.callbacks;
+    const [a, b, c] = t.emu.callbacks;
     // 40 ms then 80 ms: exponential from baseMs.
     expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(35);
     expect((c?.at ?? 0) - (b?.at ?? 0)).toBeGreaterThanOrEqual(75);
-    expect(rx.bodies[2]).toEqual(rx.bodies[0]);
+    expect(t.rx.bodies[2]).toEqual(t.rx.bodies[0]);
   });
 
   it('gives each outcome its triple; pending never becomes final', async () => {
     const fates = { '1': 'undelivered', '2': 'expired', '3': 'rejected', '4': 'pending' } as const;
-    emu.setOutcome((phone) => fates[phone.slice(-1) as keyof typeof fates] ?? 'delivered');
+    t.emu.setOutcome((phone) => fates[phone.slice(-1) as keyof typeof fates] ?? 'delivered');
     const long = 'x'.repeat(161); // two GSM-7 parts
     for (const end of ['1', '2', '3', '4']) {
       await send(
-        emu,
-        { phone_number: `37529123456${end}`, extra_id: `o-${end}`, callback_url: rx.url },
+        t.emu,
+        { phone_number: `37529123456${end}`, extra_id: `o-${end}`, callback_url: t.rx.url },
         { text: long },
       );
     }
-    await emu.deliverNow();
-    await waitFor(() => rx.bodies.length === 3, 'three DLRs');
+    await t.emu.deliverNow();
+    await waitFor(() => t.rx.bodies.length === 3, 'three DLRs');
     const byExtra = Object.fromEntries(
-      (rx.bodies as Record<string, unknown>[]).map((b) => [b.extra_id, b]),
+      (t.rx.bodies as Record<string, unknown>[]).map((b) => [b.extra_id, b]),
     );
     expect(byExtra['o-1']).toMatchObject({
       status: 3,
@@ -121,18 +130,18 @@ describe('MTS emulator: DLR callbacks', () => {
     expect(byExtra['o-2']).toMatchObject({ status: 3, msg_status: 35015, sent_via: 'sms' });
     expect(byExtra['o-3']).toMatchObject({ status: 3, msg_status: 36056, sent_via: 'hyber' });
     expect(byExtra['o-4']).toBeUndefined();
-    const pending = await call(emu, 'GET', `/${emu.clientId}/dr/external/o-4/simple`);
+    const pending = await call(t.emu, 'GET', `/${t.emu.clientId}/dr/external/o-4/simple`);
     expect(pending.json).toMatchObject({ status: -1, extra_id: 'o-4', total_sms_parts: 2 });
   });
 
   it('drops DLRs when disabled, while the status query shows the final state', async () => {
-    emu.setDlrEnabled(false);
-    const r = await send(emu, { callback_url: rx.url });
-    await emu.deliverNow();
+    t.emu.setDlrEnabled(false);
+    const r = await send(t.emu, { callback_url: t.rx.url });
+    await t.emu.deliverNow();
     await new Promise((res) => setTimeout(res, 60));
-    expect(rx.bodies).toEqual([]);
-    expect(emu.callbacks).toEqual([]);
-    const st = await call(emu, 'GET', `/${emu.clientId}/dr/${r.json.message_id}/simple`);
+    expect(t.rx.bodies).toEqual([]);
+    expect(t.emu.callbacks).toEqual([]);
+    const st = await call(t.emu, 'GET', `/${t.emu.clientId}/dr/${r.json.message_id}/simple`);
     expect(st.json).toEqual({
       phone_number: 375291234567,
       last_partner: 'sms',
@@ -149,10 +158,10 @@ describe('MTS emulator: DLR callbacks', () => {
 
   it('close() stops pending timers quickly', async () => {
     const e2 = await startMtsEmulator({ dlr: { delayMs: 60_000 } });
-    await send(e2, { callback_url: rx.url });
-    const t = Date.now();
+    await send(e2, { callback_url: t.rx.url });
+    const started = Date.now();
     await e2.close();
-    expect(Date.now() - t).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(500);
   });
 });
 
@@ -429,125 +438,99 @@ describe('MTS emulator: status lookups', () => {
 });
 
 describe('MTS emulator: failure switches', () => {
-  let emu: MtsEmulator;
-  let rx: DlrReceiver;
-  beforeAll(async () => {
-    rx = await startDlrReceiver();
-    emu = await startMtsEmulator({ dlr: { delayMs: 20 } });
-  });
-  afterEach(() => {
-    emu.reset();
-    rx.bodies.length = 0;
-  });
-  afterAll(async () => {
-    await emu.close();
-    await rx.close();
-  });
+  const t = emulatorWithReceiver({ dlr: { delayMs: 20 } });
 
   it.each([
     ['balance', 10229],
     ['inactive', 10222],
   ] as const)('%s: every send gets %i inside a 200; lookups still answer', async (fault, code) => {
-    const before = await send(emu, { extra_id: 'before' });
-    emu.setFault(fault);
-    const r = await send(emu);
+    const before = await send(t.emu, { extra_id: 'before' });
+    t.emu.setFault(fault);
+    const r = await send(t.emu);
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ error_code: code });
-    expect(emu.sent).toHaveLength(1);
-    const st = await call(emu, 'GET', `/${emu.clientId}/dr/${before.json.message_id}/simple`);
+    expect(t.emu.sent).toHaveLength(1);
+    const st = await call(t.emu, 'GET', `/${t.emu.clientId}/dr/${before.json.message_id}/simple`);
     expect(st.status).toBe(200);
   });
 
   it('password: every request gets 401 with 1130, right credentials or not', async () => {
-    emu.setFault('password');
-    const r = await send(emu);
+    t.emu.setFault('password');
+    const r = await send(t.emu);
     expect(r.status).toBe(401);
     expect(r.json).toMatchObject({ error_code: 1130 });
-    expect((await call(emu, 'GET', `/${emu.clientId}/dr/x/simple`)).status).toBe(401);
-    emu.setFault('none');
-    expect((await send(emu)).status).toBe(200);
+    expect((await call(t.emu, 'GET', `/${t.emu.clientId}/dr/x/simple`)).status).toBe(401);
+    t.emu.setFault('none');
+    expect((await send(t.emu)).status).toBe(200);
   });
 
   it('throttle: over the contracted rate, 10224 inside a 200; a client that waits gets through', async () => {
-    emu.setMode({ rate: 2 });
-    emu.setFault('throttle');
-    const answers = await Promise.all([send(emu), send(emu), send(emu)]);
+    t.emu.setMode({ rate: 2 });
+    t.emu.setFault('throttle');
+    const answers = await Promise.all([send(t.emu), send(t.emu), send(t.emu)]);
     expect(answers.map((a) => a.json.error_code ?? 'ok').sort()).toEqual([10224, 'ok', 'ok']);
     await new Promise((res) => setTimeout(res, 1050));
-    expect((await send(emu)).json).toHaveProperty('message_id');
+    expect((await send(t.emu)).json).toHaveProperty('message_id');
   });
 
   it('429: over the rate (1/s unless set), HTTP 429 with Retry-After', async () => {
-    emu.setFault('429');
-    expect(emu.mode).toMatchObject({ rate: 1, overRate: '429' });
-    await send(emu);
-    const r = await send(emu);
+    t.emu.setFault('429');
+    expect(t.emu.mode).toMatchObject({ rate: 1, overRate: '429' });
+    await send(t.emu);
+    const r = await send(t.emu);
     expect(r.status).toBe(429);
     expect(r.headers.get('retry-after')).toBe('1');
   });
 
   it('5xx: every API request gets 503 and nothing is accepted', async () => {
-    emu.setFault('5xx');
-    expect((await send(emu)).status).toBe(503);
-    expect((await call(emu, 'GET', `/${emu.clientId}/dr/x/simple`)).status).toBe(503);
-    expect(emu.sent).toHaveLength(0);
+    t.emu.setFault('5xx');
+    expect((await send(t.emu)).status).toBe(503);
+    expect((await call(t.emu, 'GET', `/${t.emu.clientId}/dr/x/simple`)).status).toBe(503);
+    expect(t.emu.sent).toHaveLength(0);
   });
 
   it('timeout: requests hang unanswered and unacted upon until the switch is off, then get 504', async () => {
-    emu.setFault('timeout');
-    const hung = send(emu);
-    const abandoned = fetch(`${emu.url}/${emu.clientId}/json2/simple`, {
+    t.emu.setFault('timeout');
+    const hung = send(t.emu);
+    const abandoned = fetch(`${t.emu.url}/${t.emu.clientId}/json2/simple`, {
       method: 'POST',
       headers: { authorization: basic, 'content-type': 'application/json' },
       body: JSON.stringify(sendBody()),
       signal: AbortSignal.timeout(100),
     });
     await expect(abandoned).rejects.toThrow();
-    await waitFor(() => emu.requests.length === 2, 'both requests to arrive');
-    expect(emu.sent).toHaveLength(0);
-    emu.setMode({ hang: false });
+    await waitFor(() => t.emu.requests.length === 2, 'both requests to arrive');
+    expect(t.emu.sent).toHaveLength(0);
+    t.emu.setMode({ hang: false });
     const r = await hung;
     expect(r.status).toBe(504);
-    expect(emu.sent).toHaveLength(0);
-    expect((await send(emu)).status).toBe(200);
+    expect(t.emu.sent).toHaveLength(0);
+    expect((await send(t.emu)).status).toBe(200);
   });
 
   it('dlr-loss: no DLR is posted, the lookup still shows the final state', async () => {
-    emu.setFault('dlr-loss');
-    const r = await send(emu, { callback_url: rx.url });
-    await emu.deliverNow();
+    t.emu.setFault('dlr-loss');
+    const r = await send(t.emu, { callback_url: t.rx.url });
+    await t.emu.deliverNow();
     await new Promise((res) => setTimeout(res, 60));
-    expect(rx.bodies).toEqual([]);
-    const st = await call(emu, 'GET', `/${emu.clientId}/dr/${r.json.message_id}/simple`);
+    expect(t.rx.bodies).toEqual([]);
+    const st = await call(t.emu, 'GET', `/${t.emu.clientId}/dr/${r.json.message_id}/simple`);
     expect(st.json).toMatchObject({ status: 2 });
   });
 
   it('faults add up; none restores the initial mode', async () => {
-    emu.setFault('balance');
-    emu.setFault('dlr-loss');
-    expect(emu.mode).toMatchObject({ account: 'balance', dlr: false });
-    expect(emu.setFault('none')).toMatchObject({ account: 'ok', dlr: true, rate: null });
+    t.emu.setFault('balance');
+    t.emu.setFault('dlr-loss');
+    expect(t.emu.mode).toMatchObject({ account: 'balance', dlr: false });
+    expect(t.emu.setFault('none')).toMatchObject({ account: 'ok', dlr: true, rate: null });
   });
 });
 
 describe('MTS emulator: HTTP control endpoint', () => {
-  let emu: MtsEmulator;
-  let rx: DlrReceiver;
-  beforeAll(async () => {
-    rx = await startDlrReceiver();
-    emu = await startMtsEmulator({ dlr: { delayMs: 10 } });
-  });
-  afterEach(() => {
-    emu.reset();
-    rx.bodies.length = 0;
-  });
-  afterAll(async () => {
-    await emu.close();
-    await rx.close();
-  });
+  const t = emulatorWithReceiver({ dlr: { delayMs: 10 } });
 
   const control = async (body?: unknown) => {
-    const res = await fetch(`${emu.url}/_emulator/mode`, {
+    const res = await fetch(`${t.emu.url}/_emulator/mode`, {
       method: body === undefined ? 'GET' : 'POST',
       ...(body === undefined
         ? {}
@@ -559,22 +542,22 @@ describe('MTS emulator: HTTP control endpoint', () => {
   it('switches a fault on and off without credentials, outside the request log', async () => {
     const on = await control({ fault: 'balance' });
     expect(on).toMatchObject({ status: 200, json: { mode: { account: 'balance' } } });
-    expect((await send(emu)).json).toMatchObject({ error_code: 10229 });
+    expect((await send(t.emu)).json).toMatchObject({ error_code: 10229 });
     expect((await control()).json).toMatchObject({ mode: { account: 'balance' } });
     await control({ fault: 'none' });
-    expect((await send(emu)).json).toHaveProperty('message_id');
-    expect(emu.requests.map((r) => r.kind)).toEqual(['send', 'send']);
+    expect((await send(t.emu)).json).toHaveProperty('message_id');
+    expect(t.emu.requests.map((r) => r.kind)).toEqual(['send', 'send']);
   });
 
   it('sets fields and the outcome of later messages', async () => {
     const r = await control({ heldAlphaNames: ['PROMO'], lookupDelayMs: 50, outcome: 'expired' });
     expect(r.json.mode).toMatchObject({ heldAlphaNames: ['PROMO'], lookupDelayMs: 50 });
-    expect((await send(emu, {}, { alpha_name: 'PROMO' })).json).toMatchObject({
+    expect((await send(t.emu, {}, { alpha_name: 'PROMO' })).json).toMatchObject({
       error_code: 10262,
     });
-    await send(emu, { callback_url: rx.url });
-    await waitFor(() => rx.bodies.length === 1, 'the DLR');
-    expect(rx.bodies[0]).toMatchObject({ status: 3, msg_status: 35015 });
+    await send(t.emu, { callback_url: t.rx.url });
+    await waitFor(() => t.rx.bodies.length === 1, 'the DLR');
+    expect(t.rx.bodies[0]).toMatchObject({ status: 3, msg_status: 35015 });
   });
 
   it('refuses an unknown fault or field with 400 naming it', async () => {
@@ -584,7 +567,7 @@ describe('MTS emulator: HTTP control endpoint', () => {
     const extra = await control({ acount: 'balance' });
     expect(extra.status).toBe(400);
     expect(extra.json.error).toMatch(/acount/);
-    expect(emu.mode.account).toBe('ok');
+    expect(t.emu.mode.account).toBe('ok');
   });
 });
 
