@@ -147,6 +147,15 @@ describe('send', () => {
     expect(e).toMatchObject({ action: 'permanent', code: 'MTS_36024', httpStatus: 200 });
   });
 
+  it('takes a message_id with an empty error code as accepted, and one with a code as refused', async () => {
+    emu.failNext(1, 200, { message_id: 'm-0', error_code: 0, error_text: '' });
+    await expect(client().send(req)).resolves.toEqual({ messageId: 'm-0' });
+    emu.failNext(1, 200, { message_id: 'm-1', error_code: null });
+    await expect(client().send(req)).resolves.toEqual({ messageId: 'm-1' });
+    emu.failNext(1, 200, { message_id: 'm-2', error_code: 10229 });
+    expect(await failure(client().send(req))).toMatchObject({ action: 'pause', code: 'MTS_10229' });
+  });
+
   it('treats a 200 without message_id as ambiguous', async () => {
     emu.failNext(1, 200, { ok: true });
     const e = await failure(client().send(req));
