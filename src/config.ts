@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEFAULT_MAX_PARTS, MTS_MAX_PARTS } from './domain/segments.js';
 
 const GSM7_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
@@ -95,6 +96,12 @@ export const configSchema = z
     /** Seconds past MTS_SMS_TTL after which a message with no final state counts as EXPIRED. */
     MTS_EXPIRE_GRACE: positiveInt(3600),
     SENDER_CONCURRENCY: positiveInt(16),
+    /**
+     * Longest text accepted, in SMS parts (160/153 GSM-7, 70/67 UCS-2 characters each); a
+     * longer one is refused with the number of parts it needs. Default 5; 1–15 (MTS's own
+     * limit is 15 parts = 1005 characters in Cyrillic or 2295 in Latin).
+     */
+    SMS_MAX_PARTS: z.coerce.number().int().min(1).max(MTS_MAX_PARTS).default(DEFAULT_MAX_PARTS),
     CONSENT_FIELD: z
       .string()
       .regex(/^UF_CRM_[A-Z0-9_]+$/)

@@ -1,11 +1,18 @@
 /**
  * What the caller should do after an error.
- * - `permanent`: retrying cannot help this message (bad number, text too long, spam filter).
- * - `retry`: transient; try again later with backoff (5xx, timeouts, network, unknown codes).
- * - `pause`: the whole MTS account cannot send (credentials, balance, connection): pause it,
- *   keep every message queued, probe until it works again.
- * - `hold`: this alpha name cannot send (MTS 10262): hold its messages, others go on.
- * - `slow`: the peer throttles us (MTS 10224, 429): lower the pace, retry after `retryAfterMs`.
+ * - `permanent`: this message (or request) cannot succeed as it is; fail it with the reason
+ *   (bad number, text too long, rejected input). Retrying cannot help.
+ * - `retry`: transient; try the same request again later with backoff (5xx, timeouts,
+ *   resets, an MTS internal error, an MTS code we do not know). `retryAfterMs` when the
+ *   peer said how long to wait.
+ * - `pause`: the whole channel (for MTS: the MTS account/contract) cannot send at all
+ *   (bad credentials, balance exhausted, connection inactive or not configured). Stop
+ *   sending on it, keep every message queued, alert the admin; resume when a probe
+ *   succeeds or the admin fixes it.
+ * - `hold`: this sender (for MTS: this alpha name) cannot send; hold its messages and
+ *   alert, while other senders go on.
+ * - `slow`: the peer asks us to slow down (throttling, queue full, HTTP 429): back off,
+ *   lower the pace and retry; nothing fails. `retryAfterMs` is how long to wait.
  */
 export type ErrorAction = 'permanent' | 'retry' | 'pause' | 'hold' | 'slow';
 
@@ -38,8 +45,12 @@ export class BaseError extends Error {
     this.ambiguous = opts.ambiguous ?? false;
   }
 
+  /**
+   * True when the same request may succeed later without anyone acting (`retry`, `slow`);
+   * `pause` and `hold` wait for a fix or a successful probe instead.
+   */
   get retry(): boolean {
-    return this.action === 'retry';
+    return this.action === 'retry' || this.action === 'slow';
   }
 }
 

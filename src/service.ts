@@ -302,6 +302,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       alphaName,
       quietHours:
         kind === 'marketing' ? parseQuietHours(s.quietHours ?? config.MARKETING_QUIET_HOURS) : null,
+      maxParts: config.SMS_MAX_PARTS,
       route: {
         contractId: contract?.id ?? DEFAULT_CONTRACT,
         vtStepMs: 1000 / (contract?.rate ?? config.MTS_RATE_LIMIT),

@@ -1,8 +1,79 @@
 import type { Command } from 'commander';
 import { startBitrix24Emulator } from '../emulators/bitrix24/index.js';
-import { startMtsEmulator } from '../emulators/mts/index.js';
+import {
+  type DlrOutcome,
+  MTS_FAULTS,
+  type MtsEmulatorMode,
+  type MtsEmulatorOptions,
+  type MtsFault,
+  startMtsEmulator,
+} from '../emulators/mts/index.js';
 import { createLogger } from '../log.js';
 import { fail } from './common.js';
+
+/** The `--mts-*` flags of `emulate`, as commander hands them over. */
+export interface MtsEmulateFlags {
+  mtsFail?: string;
+  mtsRate?: string;
+  mtsAlpha?: string;
+  mtsHoldAlpha?: string;
+  mtsLookupDelay?: string;
+  mtsOutcome?: string;
+}
+
+const OUTCOMES: readonly DlrOutcome[] = [
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'pending',
+];
+
+/** A usage error: the message names the flag and what it takes. */
+export class UsageError extends Error {}
+
+function list(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function wholeNumber(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag} takes a whole number ≥ ${min}`);
+  return n;
+}
+
+/**
+ * Turns the `--mts-*` flags into emulator options and the faults to switch on once it runs:
+ * the options are the emulator's initial mode, which `{"fault":"none"}` comes back to.
+ */
+export function mtsOptionsFromFlags(flags: MtsEmulateFlags): {
+  options: MtsEmulatorOptions;
+  faults: MtsFault[];
+} {
+  const mode: Partial<MtsEmulatorMode> = { heldAlphaNames: list(flags.mtsHoldAlpha) };
+  if (flags.mtsRate !== undefined) mode.rate = wholeNumber('--mts-rate', flags.mtsRate, 1);
+  if (flags.mtsLookupDelay !== undefined)
+    mode.lookupDelayMs = wholeNumber('--mts-lookup-delay', flags.mtsLookupDelay, 0);
+  const faults = list(flags.mtsFail).map((f) => {
+    if (!(MTS_FAULTS as readonly string[]).includes(f))
+      throw new UsageError(`--mts-fail takes ${MTS_FAULTS.join(', ')} (comma-separated), not ${f}`);
+    return f as MtsFault;
+  });
+  const outcome = flags.mtsOutcome;
+  if (outcome !== undefined && !(OUTCOMES as readonly string[]).includes(outcome))
+    throw new UsageError(`--mts-outcome takes ${OUTCOMES.join(', ')}, not ${outcome}`);
+  const alphaNames = list(flags.mtsAlpha);
+  const options: MtsEmulatorOptions = {
+    mode,
+    ...(alphaNames.length > 0 ? { alphaNames } : {}),
+    ...(outcome !== undefined ? { dlr: { outcome: () => outcome as DlrOutcome } } : {}),
+  };
+  return { options, faults };
+}
 
 export function emulateCommand(program: Command): void {
   program
@@ -17,51 +88,88 @@ export function emulateCommand(program: Command): void {
       '--install <appUrl>',
       'once the service at this URL answers, install the emulated portal into it (e.g. http://localhost:3000)',
     )
-    .action(async (opts: { mtsPort: string; b24Port: string; host: string; install?: string }) => {
-      const logger = createLogger('info');
-      const mts = await startMtsEmulator({
-        port: Number(opts.mtsPort),
-        host: opts.host,
-        alphaNames: ['SANDBOX', 'SANDBOXMKT'],
-        logger,
-      });
-      const b24 = await startBitrix24Emulator({
-        port: Number(opts.b24Port),
-        host: opts.host,
-        logger,
-      });
-      process.stdout.write(
-        [
-          `MTS emulator:      ${mts.url}  (client id ${mts.clientId}, login ${mts.login}/${mts.password}, alpha names SANDBOX, SANDBOXMKT)`,
-          `Bitrix24 emulator: ${b24.url}  (client id ${b24.clientId}, secret ${b24.clientSecret})`,
-          '',
-          'Point the service at them:',
-          `  MTS_API_URL=${mts.url} MTS_CLIENT_ID=${mts.clientId} MTS_LOGIN=${mts.login} MTS_PASSWORD=${mts.password} MTS_SENDER=SANDBOX \\`,
-          `  B24_CLIENT_ID=${b24.clientId} B24_CLIENT_SECRET=${b24.clientSecret} B24_OAUTH_URL=${b24.url} npm start`,
-          '',
-        ].join('\n'),
-      );
-      if (opts.install) {
-        const target = opts.install.replace(/\/+$/, '');
-        process.stdout.write(`waiting for the service at ${target} to answer /healthz…\n`);
-        const deadline = Date.now() + 5 * 60_000;
-        while (
-          !(await fetch(`${target}/healthz`)
-            .then((r) => r.ok)
-            .catch(() => false))
-        ) {
-          if (Date.now() > deadline) fail(`${target}/healthz did not answer within 5 minutes`);
-          await new Promise((r) => setTimeout(r, 1000));
+    .option(
+      '--mts-fail <faults>',
+      `MTS failures to switch on, comma-separated: ${MTS_FAULTS.join(', ')} (see docs/mts.md)`,
+    )
+    .option(
+      '--mts-rate <n>',
+      'contracted MTS rate in requests/s (over it: 10224, or 429 with --mts-fail 429)',
+    )
+    .option('--mts-alpha <names>', 'registered alpha names, comma-separated (default: any)')
+    .option('--mts-hold-alpha <names>', 'alpha names MTS refuses with 10262, comma-separated')
+    .option(
+      '--mts-lookup-delay <ms>',
+      'a just-accepted message stays "not found" by lookups this long',
+    )
+    .option('--mts-outcome <outcome>', `fate of every message: ${OUTCOMES.join(', ')}`)
+    .action(
+      async (
+        opts: {
+          mtsPort: string;
+          b24Port: string;
+          host: string;
+          install?: string;
+        } & MtsEmulateFlags,
+      ) => {
+        let fromFlags: ReturnType<typeof mtsOptionsFromFlags>;
+        try {
+          fromFlags = mtsOptionsFromFlags(opts);
+        } catch (err) {
+          if (err instanceof UsageError) fail(err.message, 2);
+          throw err;
         }
-        const status = await b24.install(target);
-        if (status >= 300) fail(`install into ${opts.install} answered HTTP ${status}`);
-        process.stdout.write(`portal installed into ${opts.install} (HTTP ${status})\n`);
-      }
-      const stop = async () => {
-        await Promise.allSettled([mts.close(), b24.close()]);
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+        const { options: mtsOptions, faults } = fromFlags;
+        const logger = createLogger('info');
+        const mts = await startMtsEmulator({
+          ...mtsOptions,
+          port: Number(opts.mtsPort),
+          host: opts.host,
+          logger,
+        });
+        for (const f of faults) mts.setFault(f);
+        const b24 = await startBitrix24Emulator({
+          port: Number(opts.b24Port),
+          host: opts.host,
+          logger,
+        });
+        const alpha = mtsOptions.alphaNames?.join(', ') ?? 'any';
+        const sender = mtsOptions.alphaNames?.[0] ?? 'SANDBOX';
+        process.stdout.write(
+          [
+            `MTS emulator:      ${mts.url}  (client id ${mts.clientId}, login ${mts.login}/${mts.password}, alpha names: ${alpha})`,
+            `Bitrix24 emulator: ${b24.url}  (client id ${b24.clientId}, secret ${b24.clientSecret})`,
+            `MTS switches:      ${JSON.stringify(mts.mode)}`,
+            `  change them:     curl -s -X POST ${mts.url}/_emulator/mode -H 'content-type: application/json' -d '{"fault":"balance"}'`,
+            '',
+            'Point the service at them:',
+            `  MTS_API_URL=${mts.url} MTS_CLIENT_ID=${mts.clientId} MTS_LOGIN=${mts.login} MTS_PASSWORD=${mts.password} MTS_SENDER=${sender} \\`,
+            `  B24_CLIENT_ID=${b24.clientId} B24_CLIENT_SECRET=${b24.clientSecret} B24_OAUTH_URL=${b24.url} npm start`,
+            '',
+          ].join('\n'),
+        );
+        if (opts.install) {
+          const target = opts.install.replace(/\/+$/, '');
+          process.stdout.write(`waiting for the service at ${target} to answer /healthz…\n`);
+          const deadline = Date.now() + 5 * 60_000;
+          while (
+            !(await fetch(`${target}/healthz`)
+              .then((r) => r.ok)
+              .catch(() => false))
+          ) {
+            if (Date.now() > deadline) fail(`${target}/healthz did not answer within 5 minutes`);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+          const status = await b24.install(target);
+          if (status >= 300) fail(`install into ${opts.install} answered HTTP ${status}`);
+          process.stdout.write(`portal installed into ${opts.install} (HTTP ${status})\n`);
+        }
+        const stop = async () => {
+          await Promise.allSettled([mts.close(), b24.close()]);
+          process.exit(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      },
+    );
 }

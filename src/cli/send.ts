@@ -58,6 +58,7 @@ export function sendCommand(program: Command): void {
             to: opts.to,
             text: opts.text,
             alphaName: opts.marketing ? config.mtsSenderMarketing : config.mtsSender,
+            maxParts: config.SMS_MAX_PARTS,
           },
           Date.now(),
         );

@@ -78,7 +78,7 @@ export async function applyReport(
         mts_message_id: message.mts_message_id ?? report.messageId ?? null,
         mts_status: String(report.status),
         mts_substatus: report.substatus ?? null,
-        mts_hyber_status: report.hyberStatus ?? null,
+        mts_hyber_status: report.msgStatus ?? null,
         total_parts: report.totalParts ?? message.total_parts,
         delivered_parts: report.deliveredParts ?? message.delivered_parts,
         accepted_at: message.accepted_at ?? now,

@@ -22,6 +22,8 @@ export interface SmsRequest {
   /** Which MTS contract sends it, and one rate slot of that contract in ms (fair order). */
   route?: { contractId: string; vtStepMs: number };
   campaignId?: string | null;
+  /** SMS_MAX_PARTS: the longest text accepted, in parts (default 5). */
+  maxParts?: number;
 }
 
 /** How a portal's message of a kind goes out: alpha name, quiet hours, contract. */
@@ -29,6 +31,8 @@ export interface SenderChoice {
   alphaName: string;
   quietHours: QuietWindow | null;
   route: { contractId: string; vtStepMs: number };
+  /** SMS_MAX_PARTS. */
+  maxParts: number;
 }
 
 export interface IntakeResult {
@@ -48,7 +52,7 @@ export async function intakeSms(
   now: number,
 ): Promise<IntakeResult> {
   const phone = normalizePhone(req.to);
-  const text = checkText(req.text);
+  const text = checkText(req.text, req.maxParts);
   // The SPEC reason code first (`invalid: landline`), then the explanation for a person.
   const reason =
     req.refuse ??

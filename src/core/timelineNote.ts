@@ -31,11 +31,9 @@ export function timelineComment(p: PendingPush): string {
     p.state === 'failed'
       ? (p.fail_reason ?? 'refused')
       : describeFailure(p.state as MtsState, {
-          messageId: '',
           status: p.mts_status ?? 3,
           ...(p.mts_substatus != null ? { substatus: p.mts_substatus } : {}),
-          ...(p.mts_hyber_status != null ? { hyberStatus: p.mts_hyber_status } : {}),
-          raw: null,
+          ...(p.mts_hyber_status != null ? { msgStatus: p.mts_hyber_status } : {}),
         });
   const title = p.state === 'failed' ? 'SMS was not sent' : 'SMS was not delivered';
   return `${title} (MTS Belarus SMS): ${why}. ${advice(p)}`;

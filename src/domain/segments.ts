@@ -1,5 +1,8 @@
-/** Most SMS parts MTS accepts for one message (335 UCS-2 / 765 GSM-7 characters). */
-export const MAX_PARTS = 5;
+/** Default longest text we accept, in SMS parts (`SMS_MAX_PARTS`): 335 UCS-2 / 765 GSM-7. */
+export const DEFAULT_MAX_PARTS = 5;
+
+/** MTS's hard limit: 15 parts = 1005 UCS-2 (any Cyrillic) or 2295 GSM-7 characters. */
+export const MTS_MAX_PARTS = 15;
 
 /** How a text travels as SMS. */
 export interface SegmentCount {
@@ -65,26 +68,39 @@ export function countSegments(text: string): SegmentCount {
 }
 
 /**
- * Checks that a text can be sent: not empty or blank, at most {@link MAX_PARTS} parts.
- * The refusal names the size and the limit in terms a CRM user understands.
+ * Checks that a text can be sent: not empty or blank, at most `maxParts` parts (default
+ * {@link DEFAULT_MAX_PARTS}; at most {@link MTS_MAX_PARTS}, which MTS itself enforces).
+ * The refusal says how many parts the text needs and the limit, in terms a CRM user
+ * understands. Throws RangeError when `maxParts` is not a whole number in 1–15.
  */
-export function checkText(text: string): TextCheck {
+export function checkText(text: string, maxParts = DEFAULT_MAX_PARTS): TextCheck {
+  if (!Number.isInteger(maxParts) || maxParts < 1 || maxParts > MTS_MAX_PARTS) {
+    throw new RangeError(
+      `maxParts must be a whole number from 1 to ${MTS_MAX_PARTS}, got ${maxParts}`,
+    );
+  }
   const counts = countSegments(text);
   if (text.trim() === '') {
     return { ok: false, reason: 'text is empty: there is nothing to send', ...counts };
   }
-  if (counts.parts > MAX_PARTS) {
-    const ucsMax = LIMITS['UCS-2'].multi * MAX_PARTS;
-    const gsmMax = LIMITS['GSM-7'].multi * MAX_PARTS;
+  if (counts.parts > maxParts) {
     return {
       ok: false,
       reason:
-        `text is ${counts.parts} SMS parts (${describeSize(text, counts)}); ` +
-        `the limit is ${MAX_PARTS} parts = ${ucsMax} characters in Cyrillic or ${gsmMax} in Latin`,
+        `text needs ${counts.parts} SMS parts (${describeSize(text, counts)}); ` +
+        `the limit is ${describeLimit(maxParts)}: shorten the text`,
       ...counts,
     };
   }
   return { ok: true, ...counts };
+}
+
+/** `5 parts = 335 characters in Cyrillic or 765 in Latin` (a single part holds 70/160). */
+function describeLimit(maxParts: number): string {
+  const capacity = (e: SegmentCount['encoding']) =>
+    maxParts === 1 ? LIMITS[e].single : LIMITS[e].multi * maxParts;
+  const parts = maxParts === 1 ? '1 part' : `${maxParts} parts`;
+  return `${parts} = ${capacity('UCS-2')} characters in Cyrillic or ${capacity('GSM-7')} in Latin`;
 }
 
 function describeSize(text: string, counts: SegmentCount): string {

@@ -1,4 +1,4 @@
-import type { MtsReport } from '../mts/types.js';
+import { describeMtsCode, mtsCode } from './mtsCodes.js';
 
 /** Our normalized MTS delivery states (SPEC §2). */
 export type MtsState = 'ACCEPTD' | 'DELIVRD' | 'EXPIRED' | 'UNDELIV' | 'REJECTD' | 'UNKNOWN';
@@ -18,8 +18,36 @@ export const MTS_STATES: readonly MtsState[] = [
 
 const FINAL: ReadonlySet<MtsState> = new Set(['DELIVRD', 'EXPIRED', 'UNDELIV', 'REJECTD']);
 
-/** `hyber_status` MTS uses for "validity period (ttl) ran out". */
-export const HYBER_EXPIRED = 35015;
+/**
+ * The fields of an MTS report (DLR or status lookup) that decide its state. The MTS client's
+ * report type has them under the same names; the domain keeps its own type so that it
+ * depends on no client.
+ */
+export interface ReportFields {
+  /** Numeric status (−1 or 1 pending, 2 delivered, 3 not delivered) or a textual state. */
+  status: number | string;
+  substatus?: number;
+  /**
+   * MTS's detailed code (e.g. 23011 delivered, 35015 expired, 36031 undeliverable): the
+   * 2022 name `msg_status`, or `hyber_status` in older MTS/Hyber documents (read alike).
+   */
+  msgStatus?: number;
+  /** `accepted` of a batch/job answer: false means MTS refused the message. */
+  accepted?: boolean;
+  /** Channel MTS used; `hyber` means the platform itself stopped the message. */
+  sentVia?: string;
+  totalParts?: number;
+  deliveredParts?: number;
+}
+
+/** `msg_status` of "validity period (ttl) ran out". */
+export const MSG_STATUS_EXPIRED = 35015;
+
+/**
+ * `msg_status` codes of a message the MTS platform refused before any operator saw it
+ * (SPEC §2): rejected, alpha name not allowed, black/white list, quota, spam, bad number.
+ */
+const REJECTED_CODES: ReadonlySet<number> = new Set([36051, 36055, 36056, 36057, 36058, 36024]);
 
 // Textual statuses: the six SMPP-style names, plus long spellings some gateways use.
 const TEXTUAL: Readonly<Record<string, MtsState>> = {
@@ -37,20 +65,22 @@ const TEXTUAL: Readonly<Record<string, MtsState>> = {
 
 /**
  * Maps an MTS report (DLR or status query) to our state, per the SPEC §2 table:
- * - `status` −1 → ACCEPTD (no final state yet);
+ * - `accepted: false` → REJECTD (refused at submission);
+ * - `status` −1 or 1 → ACCEPTD (no final state yet);
  * - `sent_via: "hyber"` → REJECTD (blocked by the platform);
  * - `status` 2 → DELIVRD, except a multipart message with fewer delivered parts than total
  *   parts (both given) stays ACCEPTD: the rest may still arrive;
- * - `status` 3 → EXPIRED when `hyber_status` is 35015, else UNDELIV;
+ * - `status` 3 → by `msg_status` (see {@link notDeliveredState});
  * - textual statuses (`DELIVRD`…) map directly (numeric strings are read as numbers);
  * - anything else → UNKNOWN (the caller keeps the raw report).
  */
-export function stateFromReport(r: MtsReport): MtsState {
+export function stateFromReport(r: ReportFields): MtsState {
   const status = typeof r.status === 'string' ? r.status.trim() : r.status;
   const numeric =
     typeof status === 'number' ? status : /^-?\d+$/.test(status) ? Number(status) : undefined;
 
-  if (numeric === -1) return 'ACCEPTD';
+  if (r.accepted === false) return 'REJECTD';
+  if (numeric === -1 || numeric === 1) return 'ACCEPTD';
   if (r.sentVia?.trim().toLowerCase() === 'hyber') return 'REJECTD';
 
   let state: MtsState;
@@ -59,7 +89,7 @@ export function stateFromReport(r: MtsReport): MtsState {
   } else if (numeric === 2) {
     state = 'DELIVRD';
   } else if (numeric === 3) {
-    state = r.hyberStatus === HYBER_EXPIRED ? 'EXPIRED' : 'UNDELIV';
+    state = notDeliveredState(r);
   } else {
     state = 'UNKNOWN';
   }
@@ -67,7 +97,23 @@ export function stateFromReport(r: MtsReport): MtsState {
   return state;
 }
 
-function allPartsDelivered(r: MtsReport): boolean {
+/**
+ * The state of a `status` 3 report, from its `msg_status`: 35015 → EXPIRED; 36051, 36055–
+ * 36058, 36024 → REJECTD; any other 36xxx (36031, the MAP codes 36010/36050/36061/36064/
+ * 36090…, 36011, 36020, 36065) → UNDELIV; a code of another family → UNKNOWN (SPEC: keep the
+ * raw triple). With no `msg_status` (absent or 0), status 3 alone is MTS's final
+ * "not delivered": UNDELIV, or EXPIRED when the substatus is 35 (the expiry family).
+ */
+function notDeliveredState(r: ReportFields): MtsState {
+  const code = r.msgStatus || undefined;
+  if (code === undefined) return r.substatus === 35 ? 'EXPIRED' : 'UNDELIV';
+  if (code === MSG_STATUS_EXPIRED) return 'EXPIRED';
+  if (REJECTED_CODES.has(code)) return 'REJECTD';
+  if (code >= 36000 && code < 37000) return 'UNDELIV';
+  return 'UNKNOWN';
+}
+
+function allPartsDelivered(r: ReportFields): boolean {
   const total = r.totalParts;
   const delivered = r.deliveredParts;
   if (typeof total !== 'number' || typeof delivered !== 'number') return true;
@@ -121,40 +167,46 @@ export function mergeState(current: MtsState | null | undefined, incoming: MtsSt
   return { state: incoming, changed: true };
 }
 
-/**
- * Human explanations of detailed MTS (Hyber) statuses that are known to us. The public
- * Hyber docs list the codes in a section we have no copy of; extend as MTS support confirms
- * more. Unknown codes fall back to a per-state text with the raw codes appended.
- */
-const HYBER_TEXTS: Readonly<Record<number, string>> = {
-  [HYBER_EXPIRED]: 'subscriber unavailable; MTS tried for the whole validity period',
-  36024: 'the phone number is incorrect',
-};
-
-const STATE_TEXTS: Readonly<Record<MtsState, string>> = {
-  ACCEPTD: 'accepted by MTS, not delivered yet',
-  DELIVRD: 'delivered',
-  EXPIRED: 'subscriber unavailable; MTS tried for the whole validity period',
-  UNDELIV: 'not delivered: the number is not served, blocked or cannot receive SMS',
-  REJECTD: 'blocked by MTS before sending (stop list, sender name or content filter)',
-  UNKNOWN: 'MTS reported a status we do not recognize',
+const STATE_TEXTS: Readonly<Record<'en' | 'ru', Readonly<Record<MtsState, string>>>> = {
+  en: {
+    ACCEPTD: 'accepted by MTS, not delivered yet',
+    DELIVRD: 'delivered',
+    EXPIRED: 'subscriber unavailable; MTS tried for the whole validity period',
+    UNDELIV: 'not delivered: the number is not served, blocked or cannot receive SMS',
+    REJECTD: 'blocked by MTS before sending (stop list, sender name or content filter)',
+    UNKNOWN: 'MTS reported a status we do not recognize',
+  },
+  ru: {
+    ACCEPTD: 'принято MTS, ещё не доставлено',
+    DELIVRD: 'доставлено',
+    EXPIRED: 'абонент был недоступен; MTS пытался доставить весь срок жизни сообщения',
+    UNDELIV: 'не доставлено: номер не обслуживается, заблокирован или не принимает SMS',
+    REJECTD: 'заблокировано MTS до отправки (стоп-лист, имя отправителя или фильтр содержания)',
+    UNKNOWN: 'MTS сообщил статус, который нам неизвестен',
+  },
 };
 
 /**
  * A short text for the CRM about why a message did not arrive (or where it stands), from the
- * state and, when given, the report's `hyber_status`. Codes without a known meaning are
- * appended raw so support can look them up.
+ * state and, when given, the report. A `msg_status` in MTS's table is explained in MTS's own
+ * words with the code (e.g. `SMS undelivered, unknown subscriber (MTS 36010)`); otherwise the
+ * state's text gets the raw codes appended so support can look them up.
  */
-export function describeFailure(state: MtsState, report?: MtsReport): string {
-  const known = report?.hyberStatus === undefined ? undefined : HYBER_TEXTS[report.hyberStatus];
-  if (known && state !== 'DELIVRD' && state !== 'ACCEPTD') return known;
-  const base = STATE_TEXTS[state];
+export function describeFailure(
+  state: MtsState,
+  report?: ReportFields,
+  lang: 'en' | 'ru' = 'en',
+): string {
+  const base = STATE_TEXTS[lang][state];
   if (!report || state === 'DELIVRD' || state === 'ACCEPTD') return base;
+  const code = report.msgStatus;
+  if (code && mtsCode(code)) return `${describeMtsCode(code, lang)} (MTS ${code})`;
   const codes = [
     `status ${String(report.status)}`,
     report.substatus === undefined ? undefined : `substatus ${report.substatus}`,
-    report.hyberStatus === undefined ? undefined : `hyber_status ${report.hyberStatus}`,
+    report.msgStatus === undefined ? undefined : `msg_status ${report.msgStatus}`,
     report.sentVia === undefined ? undefined : `sent_via ${report.sentVia}`,
+    report.accepted === false ? 'accepted false' : undefined,
   ].filter((c): c is string => c !== undefined);
   return `${base} (MTS ${codes.join(', ')})`;
 }

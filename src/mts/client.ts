@@ -50,6 +50,17 @@ function is2xx(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
+/** The `message_id` of a send answer, if it has a usable one. */
+function messageIdOf(json: unknown): string | undefined {
+  const id =
+    typeof json === 'object' && json !== null
+      ? (json as { message_id?: unknown }).message_id
+      : undefined;
+  if (typeof id === 'string' && id.trim() !== '') return id.trim();
+  if (typeof id === 'number') return String(id);
+  return undefined;
+}
+
 /** MTS Communicator client: one send, two status lookups; every failure is an MtsError. */
 export function createMtsClient(opts: MtsClientOptions): MtsClient {
   const root = `${opts.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(opts.clientId)}`;
@@ -87,12 +98,12 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
   async function status(path: string): Promise<MtsReport | null> {
     const a = await call('GET', path);
     if (a.status === 404) return null;
-    if (!is2xx(a.status)) throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+    if (!is2xx(a.status)) throw mtsErrorFromResponse(a.status, a.json, a);
     if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON', false);
     const e = readMtsErrorBody(a.json);
     if (e) {
       if (e.code === 404) return null;
-      throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+      throw mtsErrorFromResponse(a.status, a.json, a);
     }
     return parseStatusAnswer(a.json);
   }
@@ -100,16 +111,16 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
   return {
     async send(req: MtsSendRequest) {
       const a = await call('POST', '/json2/simple', toSendBody(req));
-      if (!is2xx(a.status) || readMtsErrorBody(a.json)) {
-        throw mtsErrorFromResponse(a.status, a.json, a.retryAfter);
+      const id = messageIdOf(a.json);
+      const e = readMtsErrorBody(a.json);
+      // A message_id with an empty error (`"error_code": 0` or null) is an acceptance:
+      // calling it an error would send the message twice.
+      const refused = e !== undefined && !(id !== undefined && !e.code);
+      if (!is2xx(a.status) || refused) {
+        throw mtsErrorFromResponse(a.status, a.json, { ...a, alphaName: req.alphaName });
       }
       if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON');
-      const id =
-        typeof a.json === 'object' && a.json !== null
-          ? (a.json as { message_id?: unknown }).message_id
-          : undefined;
-      if (typeof id === 'string' && id.trim() !== '') return { messageId: id.trim() };
-      if (typeof id === 'number') return { messageId: String(id) };
+      if (id !== undefined) return { messageId: id };
       throw mtsBadAnswer(a.status, 'no message_id');
     },
     statusByMessageId: (messageId) => status(`/dr/${encodeURIComponent(messageId)}/simple`),

@@ -86,6 +86,17 @@ const optionalTime = z
   })
   .optional();
 
+/** `accepted` of batch/job answers: a boolean, or its spelling as a string. */
+const optionalBool = z
+  .unknown()
+  .transform((v, ctx) => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    return fail(ctx, `expected true or false, got ${JSON.stringify(v)}`);
+  })
+  .optional();
+
 const optionalString = z
   .unknown()
   .transform((v, ctx) => {
@@ -101,7 +112,11 @@ const common = {
   time: optionalTime,
   status,
   substatus: optionalInt,
+  // The 2022 document calls the detailed code `msg_status`; the 2020 one and Hyber's docs
+  // `hyber_status`. Both are read; `msg_status` wins should a body carry both.
+  msg_status: optionalInt,
   hyber_status: optionalInt,
+  accepted: optionalBool,
   sent_via: optionalString,
   total_sms_parts: optionalInt,
   delivered_sms_parts: optionalInt,
@@ -120,7 +135,8 @@ function toReport(
     time: o.time,
     status: o.status,
     substatus: o.substatus,
-    hyberStatus: o.hyber_status,
+    msgStatus: o.msg_status ?? o.hyber_status,
+    ...(o.accepted !== undefined ? { accepted: o.accepted } : {}),
     sentVia: o.sent_via,
     totalParts: o.total_sms_parts,
     deliveredParts: o.delivered_sms_parts,

@@ -1,3 +1,5 @@
+import type { ReportFields } from '../domain/status.js';
+
 /** One SMS to submit to MTS Communicator (`POST /{client_id}/json2/simple`). */
 export interface MtsSendRequest {
   /** Normalized phone, `+375XXXXXXXXX`; the client sends digits without `+`. */
@@ -17,21 +19,19 @@ export interface MtsSendRequest {
   startTime?: Date;
 }
 
-/** A status as MTS reports it, from a DLR callback or a status query, in our field names. */
-export interface MtsReport {
+/**
+ * A status as MTS reports it, from a DLR callback or a status query, in our field names. The
+ * fields that decide the state (status, substatus, msgStatus — `msg_status` or the older
+ * `hyber_status` —, accepted, sentVia, totalParts, deliveredParts) are the domain's
+ * ReportFields, so a report maps to a state as is.
+ */
+export interface MtsReport extends ReportFields {
   messageId: string;
   extraId?: string;
   /** Digits without `+`, as MTS sends them. */
   phone?: string;
   /** Epoch milliseconds of the state change. */
   time?: number;
-  /** Numeric status (−1 pending, 2 delivered, 3 not delivered…) or a textual state (`DELIVRD`…). */
-  status: number | string;
-  substatus?: number;
-  hyberStatus?: number;
-  sentVia?: string;
-  totalParts?: number;
-  deliveredParts?: number;
   /** The body as received, kept for the audit trail. */
   raw: unknown;
 }

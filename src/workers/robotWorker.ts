@@ -107,7 +107,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     const picked = override ? { ok: true as const, phone: override } : pickMobilePhone(doc);
     if (!picked.ok) return fail(job, picked.reason);
 
-    const { alphaName, quietHours, route } = await opts.senderFor(job.portal_id, kind);
+    const { alphaName, quietHours, route, maxParts } = await opts.senderFor(job.portal_id, kind);
     const now = opts.clock.now();
     // The message and the job's link to it commit together: a crash between them cannot
     // leave a message the job does not know about (and would queue again).
@@ -133,6 +133,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
           alphaName,
           quietHours,
           route,
+          maxParts,
           ...(sendAt !== undefined ? { sendAt } : {}),
         },
         now,

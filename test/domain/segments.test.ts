@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkText, countSegments, MAX_PARTS } from '../../src/domain/segments.js';
+import { loadConfig } from '../../src/config.js';
+import {
+  checkText,
+  countSegments,
+  DEFAULT_MAX_PARTS,
+  MTS_MAX_PARTS,
+} from '../../src/domain/segments.js';
 
 const latin = (n: number) => 'a'.repeat(n);
 const cyr = (n: number) => 'ж'.repeat(n);
@@ -67,8 +73,8 @@ describe('countSegments', () => {
 });
 
 describe('checkText', () => {
-  it('accepts up to MAX_PARTS parts', () => {
-    expect(MAX_PARTS).toBe(5);
+  it('accepts up to DEFAULT_MAX_PARTS (5) parts by default', () => {
+    expect(DEFAULT_MAX_PARTS).toBe(5);
     expect(checkText(latin(765))).toMatchObject({ ok: true, parts: 5 });
     expect(checkText(cyr(335))).toMatchObject({ ok: true, parts: 5 });
     expect(checkText('Привет!')).toEqual({
@@ -86,13 +92,13 @@ describe('checkText', () => {
     [
       '412 Cyrillic',
       cyr(412),
-      /^text is 7 SMS parts \(412 Cyrillic characters\); the limit is 5 parts = 335 characters in Cyrillic or 765 in Latin$/,
+      /^text needs 7 SMS parts \(412 Cyrillic characters\); the limit is 5 parts = 335 characters in Cyrillic or 765 in Latin: shorten the text$/,
     ],
-    ['336 Cyrillic', cyr(336), /^text is 6 SMS parts \(336 Cyrillic characters\)/],
+    ['336 Cyrillic', cyr(336), /^text needs 6 SMS parts \(336 Cyrillic characters\)/],
     [
       '766 Latin',
       latin(766),
-      /^text is 6 SMS parts \(766 Latin characters\); the limit is 5 parts/,
+      /^text needs 6 SMS parts \(766 Latin characters\); the limit is 5 parts/,
     ],
     ['Latin with extension chars', `${latin(760)}{}{}`, /\(764 Latin characters, 768 counting/],
     ['Latin turned UCS-2 by a dash', `${latin(400)}—`, /401 characters in UCS-2 because of "—"/],
@@ -112,5 +118,46 @@ describe('checkText', () => {
       parts: 6,
       perPart: 67,
     });
+  });
+
+  it('takes the limit as a parameter, up to the MTS limit of 15 parts', () => {
+    expect(MTS_MAX_PARTS).toBe(15);
+    expect(checkText(cyr(336), 6)).toMatchObject({ ok: true, parts: 6 });
+    expect(checkText(cyr(1005), 15)).toMatchObject({ ok: true, parts: 15 });
+    expect(checkText(latin(2295), 15)).toMatchObject({ ok: true, parts: 15 });
+    const over = checkText(cyr(1006), 15);
+    expect(over).toMatchObject({ ok: false, parts: 16 });
+    if (!over.ok) {
+      expect(over.reason).toMatch(
+        /^text needs 16 SMS parts \(1006 Cyrillic characters\); the limit is 15 parts = 1005 characters in Cyrillic or 2295 in Latin/,
+      );
+    }
+    const latinOver = checkText(latin(2296), 15);
+    expect(latinOver).toMatchObject({ ok: false, parts: 16 });
+  });
+
+  it('states a one-part limit in single-part sizes (70 / 160)', () => {
+    expect(checkText(cyr(70), 1)).toMatchObject({ ok: true, parts: 1 });
+    const r = checkText(cyr(71), 1);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.reason).toMatch(
+        /needs 2 SMS parts .*; the limit is 1 part = 70 characters in Cyrillic or 160 in Latin/,
+      );
+    }
+  });
+
+  it.each([0, 16, 2.5, Number.NaN])('refuses maxParts %s', (n) => {
+    expect(() => checkText('hi', n)).toThrow(RangeError);
+  });
+});
+
+describe('SMS_MAX_PARTS', () => {
+  it('defaults to 5 and takes 1–15', () => {
+    expect(loadConfig({}).SMS_MAX_PARTS).toBe(5);
+    expect(loadConfig({ SMS_MAX_PARTS: '15' }).SMS_MAX_PARTS).toBe(15);
+    expect(loadConfig({ SMS_MAX_PARTS: '1' }).SMS_MAX_PARTS).toBe(1);
+    expect(() => loadConfig({ SMS_MAX_PARTS: '16' })).toThrow(/SMS_MAX_PARTS/);
+    expect(() => loadConfig({ SMS_MAX_PARTS: '0' })).toThrow(/SMS_MAX_PARTS/);
   });
 });

@@ -1,29 +1,50 @@
 /**
- * Error codes the emulator answers with. Only 36024 is a documented MTS code; the others
- * are the emulator's picks (MTS publishes no list), chosen in the same 36xxx range so
- * nothing in our code can depend on their exact values.
+ * The MTS error codes the emulator answers with: MTS Belarus's own codes (its status table,
+ * SPEC §2) with MTS's English texts. The emulator keeps its own copy rather than importing
+ * the service's table, so that it judges independently of the code under test.
  */
-export const EMU_CODES = {
-  /** Body is not the expected JSON shape (missing or mistyped field). */
-  invalidRequest: 36000,
-  /** `alpha_name` is not registered for this client. */
-  unknownAlphaName: 36016,
-  /** `ttl` outside 300–259200 s. */
-  ttlOutOfRange: 36018,
-  /** `text` longer than 5 parts. */
-  textTooLong: 36019,
-  /** Documented MTS code: the phone number is not valid. */
-  phoneIncorrect: 36024,
-} as const;
+export const MTS_ERRORS = {
+  /** Wrong login/password (2020 document); sent with HTTP 401. */
+  incorrectPassword: [1130, 'Incorrect password'],
+  mandatoryFieldMissing: [10217, 'Mandatory field missing'],
+  incorrectDataFormat: [10218, 'Incorrect data format in field'],
+  incorrectDataType: [10219, 'Incorrect data type in field of message'],
+  connectionNotActive: [10222, 'Connection not active'],
+  throttled: [10224, 'Message rejected due to reaching maximum incoming message rate'],
+  quotaNotEnough: [10229, 'Quota is not enough'],
+  phoneIncorrect: [10243, 'Phone number incorrect'],
+  startTimeInPast: [10244, 'Start time in past'],
+  startTimeTooFar: [10245, 'Start time too far in future'],
+  extraIdTooLong: [10246, 'Extra id too long'],
+  channelsMissing: [10247, 'Channels missing'],
+  channelNotPermitted: [10248, 'One of the channels is not allowed'],
+  incorrectChannelTtl: [10259, 'Incorrect channel TTL'],
+  textTooLong: [10260, 'SMS text too long'],
+  textMissing: [10261, 'SMS message text missing'],
+  alphaNameNotPermitted: [10262, 'Not allowed to use this alpha name'],
+} as const satisfies Record<string, readonly [number, string]>;
 
-/** An MTS error answer: HTTP status plus the `{"error_code","error_text"}` body. */
+export type MtsErrorName = keyof typeof MTS_ERRORS;
+
+/**
+ * An MTS error answer: the `{"error_code","error_text"}` body and, when it is an HTTP-level
+ * error (401, 404, 429, 5xx), its status. Without one, the emulator's `errorHttpStatus`
+ * applies (200 by default: MTS answers its own error codes inside a 200).
+ */
 export interface MtsRefusal {
-  httpStatus: number;
+  httpStatus?: number;
   body: { error_code: number; error_text: string };
 }
 
-export function refusal(httpStatus: number, errorCode: number, errorText: string): MtsRefusal {
-  return { httpStatus, body: { error_code: errorCode, error_text: errorText } };
+/** A refusal with one of MTS's codes; `detail` is appended to MTS's text. */
+export function mtsRefusal(name: MtsErrorName, detail?: string): MtsRefusal {
+  const [code, text] = MTS_ERRORS[name];
+  return { body: { error_code: code, error_text: detail ? `${text}: ${detail}` : text } };
+}
+
+/** An HTTP-level refusal (401, 404, 429, 5xx) with the status as its code, unless given. */
+export function httpRefusal(httpStatus: number, text: string, code = httpStatus): MtsRefusal {
+  return { httpStatus, body: { error_code: code, error_text: text } };
 }
 
 const STATUS_TEXT: Record<number, string> = {

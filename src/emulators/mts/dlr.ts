@@ -2,7 +2,7 @@ import type { Logger } from '../../log.js';
 import type { ResolvedMtsEmulatorOptions } from './options.js';
 import { finalStateFor } from './outcome.js';
 import type { EmulatedMessage, EmulatorState } from './state.js';
-import { dlrBody } from './wireReports.js';
+import { dlrBody, type StatusField } from './wireReports.js';
 
 /** setTimeout overflows past this and would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -22,6 +22,7 @@ export class DlrDispatcher {
     private readonly state: EmulatorState,
     private readonly retry: ResolvedMtsEmulatorOptions['dlrRetry'],
     private readonly logger: Logger | undefined,
+    private readonly statusField: StatusField = 'msg_status',
   ) {}
 
   /** Arms the message's final state for `msg.dueAt`. */
@@ -67,13 +68,13 @@ export class DlrDispatcher {
 
   private post(msg: EmulatedMessage, url: string, attempt: number): void {
     // Checked at every attempt: disabling DLRs also drops retries already planned.
-    if (!this.state.settings.dlrEnabled) return;
+    if (!this.state.settings.mode.dlr) return;
     const p = this.attempt(msg, url, attempt).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
   private async attempt(msg: EmulatedMessage, url: string, attempt: number): Promise<void> {
-    const body = dlrBody(msg);
+    const body = dlrBody(msg, this.statusField);
     const signal = this.abort.signal;
     const record = { messageId: msg.record.messageId, url, attempt, at: Date.now(), body };
     let ok = false;

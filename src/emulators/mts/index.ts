@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { applyModeRequest } from './control.js';
 import { DlrDispatcher } from './dlr.js';
+import type { MtsEmulatorMode, MtsFault } from './mode.js';
 import type { Latency, MtsEmulatorOptions, OutcomeFn } from './options.js';
 import { resolveOptions } from './options.js';
 import { buildMtsEmulatorApp } from './server.js';
@@ -10,6 +12,7 @@ import {
   type SentRecord,
 } from './state.js';
 
+export { MTS_FAULTS, type MtsEmulatorMode, type MtsFault } from './mode.js';
 export type {
   DlrOutcome,
   Latency,
@@ -46,10 +49,20 @@ export interface MtsEmulator {
    * The send is not recorded. Status queries are unaffected.
    */
   failNext(n: number, status?: number, body?: unknown): void;
-  /** Delay before every answer, fixed or `[min, max]`. */
+  /** Delay before every answer, fixed or `[min, max]` (`mode.latencyMs`). */
   setLatency(ms: Latency): void;
-  /** When false, every DLR (and planned retry) is dropped; status queries still show the final state. */
+  /** When false, every DLR (and planned retry) is dropped; status queries still show the final state (`mode.dlr`). */
   setDlrEnabled(enabled: boolean): void;
+  /** The current switches (a copy). */
+  readonly mode: MtsEmulatorMode;
+  /** Changes some switches; turning `hang` off answers the hung requests 504. Returns the new mode. */
+  setMode(patch: Partial<MtsEmulatorMode>): MtsEmulatorMode;
+  /**
+   * Switches on a failure class by name (`balance`, `password`, `inactive`, `alpha`,
+   * `throttle`, `429`, `5xx`, `timeout`, `dlr-loss`), on top of the current mode; `none`
+   * restores the initial mode. Returns the new mode.
+   */
+  setFault(fault: MtsFault | 'none'): MtsEmulatorMode;
   /** Fate of messages accepted from now on. */
   setOutcome(fn: OutcomeFn): void;
   /** Makes every message due later final now and waits for the first POST of each DLR. */
@@ -63,12 +76,8 @@ export interface MtsEmulator {
 /** Starts a local MTS Communicator on loopback (by default a random port). */
 export async function startMtsEmulator(opts?: MtsEmulatorOptions): Promise<MtsEmulator> {
   const o = resolveOptions(opts);
-  const state = new EmulatorState({
-    latencyMs: o.latencyMs,
-    dlrEnabled: o.dlr.enabled,
-    outcome: o.dlr.outcome,
-  });
-  const dlr = new DlrDispatcher(state, o.dlrRetry, o.logger);
+  const state = new EmulatorState({ outcome: o.dlr.outcome, mode: o.mode });
+  const dlr = new DlrDispatcher(state, o.dlrRetry, o.logger, o.statusField);
   const { app, abortSleeps } = buildMtsEmulatorApp(o, state, dlr);
   await app.listen({ port: o.port, host: o.host });
   const { port } = app.server.address() as AddressInfo;
@@ -91,11 +100,19 @@ export async function startMtsEmulator(opts?: MtsEmulatorOptions): Promise<MtsEm
       for (let i = 0; i < n; i++) state.failures.push({ status, body });
     },
     setLatency(ms) {
-      state.settings.latencyMs = ms;
+      state.setMode({ latencyMs: ms });
     },
     setDlrEnabled(enabled) {
-      state.settings.dlrEnabled = enabled;
+      state.setMode({ dlr: enabled });
     },
+    get mode() {
+      return state.modeSnapshot();
+    },
+    setMode(patch) {
+      state.setMode(patch);
+      return state.modeSnapshot();
+    },
+    setFault: (fault) => applyModeRequest(state, { fault }),
     setOutcome(fn) {
       state.settings.outcome = fn;
     },

@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import { DEFAULT_MODE, type MtsEmulatorMode } from './mode.js';
 
 /** What becomes of a message at MTS; `pending` never reaches a final state. */
 export type DlrOutcome = 'delivered' | 'undelivered' | 'expired' | 'rejected' | 'pending';
@@ -10,7 +11,7 @@ export type OutcomeFn = (phone: string, text: string) => DlrOutcome;
 export type Latency = number | [number, number];
 
 export interface MtsEmulatorDlrOptions {
-  /** POST delivery reports to `callback_url`. When false they are dropped (status queries still see the final state). Default true. */
+  /** POST delivery reports to `callback_url`. When false they are dropped (status queries still see the final state). Same as `mode.dlr`. Default true. */
   enabled?: boolean;
   /** Milliseconds from acceptance to the final state and its DLR. Default 200. */
   delayMs?: number;
@@ -39,14 +40,27 @@ export interface MtsEmulatorOptions {
   password?: string;
   /** When set, `Authorization: Bearer <token>` is accepted as well. Default none. */
   token?: string;
-  /** Registered alpha names; any other is refused with 400. Default `['SANDBOX', 'SANDBOXMKT']`. */
+  /**
+   * Alpha names registered for this client; any other is refused with 10262. Default: any
+   * name (up to 11 GSM-7 characters) is allowed.
+   */
   alphaNames?: string[];
-  /** Delay before every answer. Default 0. */
+  /** Delay before every answer (same as `mode.latencyMs`). Default 0. */
   latencyMs?: Latency;
   /** Fraction (0..1) of sends answered 500 at random. Default 0. */
   failureRate?: number;
-  /** Requests per second (sliding 1 s window) above which the answer is 429 with `Retry-After: 1`. Default none. */
+  /**
+   * Contracted rate: API requests per second (sliding 1 s window) above which MTS refuses,
+   * as `mode.overRate` says (default 10224 inside a 200). Same as `mode.rate`. Default none.
+   */
   rateLimit?: number;
+  /** Initial switches (see MtsEmulatorMode); `reset()` and the `none` fault come back to them. */
+  mode?: Partial<MtsEmulatorMode>;
+  /**
+   * Name of the detailed code in DLRs and status answers: `msg_status` (MTS 2022, default) or
+   * `hyber_status` (the 2020 document and Hyber's docs).
+   */
+  statusField?: 'msg_status' | 'hyber_status';
   /** Delivery reports. Defaults: enabled, 200 ms, always delivered. */
   dlr?: MtsEmulatorDlrOptions;
   /** Retry of a DLR POST that failed or got a non-2xx answer. Defaults: 500 ms base, 8 attempts. */
@@ -65,11 +79,13 @@ export interface ResolvedMtsEmulatorOptions {
   login: string;
   password: string;
   token: string | undefined;
-  alphaNames: string[];
-  latencyMs: Latency;
+  /** Undefined: any alpha name is allowed. */
+  alphaNames: string[] | undefined;
   failureRate: number;
-  rateLimit: number | undefined;
-  dlr: Required<MtsEmulatorDlrOptions>;
+  mode: MtsEmulatorMode;
+  statusField: 'msg_status' | 'hyber_status';
+  /** Delay and outcome; `enabled` lives in `mode.dlr`. */
+  dlr: Required<Omit<MtsEmulatorDlrOptions, 'enabled'>>;
   dlrRetry: Required<MtsEmulatorDlrRetryOptions>;
   random: () => number;
   logger: Logger | undefined;
@@ -85,12 +101,18 @@ export function resolveOptions(o: MtsEmulatorOptions = {}): ResolvedMtsEmulatorO
     login: o.login ?? 'sandbox',
     password: o.password ?? 'sandbox',
     token: o.token,
-    alphaNames: o.alphaNames ?? ['SANDBOX', 'SANDBOXMKT'],
-    latencyMs: o.latencyMs ?? 0,
+    alphaNames: o.alphaNames,
     failureRate: o.failureRate ?? 0,
-    rateLimit: o.rateLimit,
+    mode: {
+      ...DEFAULT_MODE,
+      ...(o.latencyMs !== undefined ? { latencyMs: o.latencyMs } : {}),
+      ...(o.rateLimit !== undefined ? { rate: o.rateLimit } : {}),
+      ...(o.dlr?.enabled !== undefined ? { dlr: o.dlr.enabled } : {}),
+      ...o.mode,
+      heldAlphaNames: [...(o.mode?.heldAlphaNames ?? DEFAULT_MODE.heldAlphaNames)],
+    },
+    statusField: o.statusField ?? 'msg_status',
     dlr: {
-      enabled: o.dlr?.enabled ?? true,
       delayMs: o.dlr?.delayMs ?? 200,
       outcome: o.dlr?.outcome ?? alwaysDelivered,
     },

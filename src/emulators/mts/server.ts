@@ -7,7 +7,8 @@ import Fastify, {
 } from 'fastify';
 import { systemClock } from '../../clock.js';
 import { silentLogger } from '../../log.js';
-import { defaultErrorBody, type MtsRefusal, refusal } from './codes.js';
+import { defaultErrorBody, httpRefusal, type MtsRefusal, mtsRefusal } from './codes.js';
+import { CONTROL_PREFIX, registerControlRoutes } from './control.js';
 import type { DlrDispatcher } from './dlr.js';
 import type { Latency, ResolvedMtsEmulatorOptions } from './options.js';
 import type { EmulatedMessage, EmulatorState, RequestRecord } from './state.js';
@@ -52,9 +53,8 @@ function checkAuth(
   return undefined;
 }
 
-function sendRefusal(reply: FastifyReply, r: MtsRefusal): FastifyReply {
-  return reply.code(r.httpStatus).send(r.body);
-}
+/** setTimeout overflows past this: the longest a hung request waits. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface MtsEmulatorApp {
   app: FastifyInstance;
@@ -72,44 +72,66 @@ export function buildMtsEmulatorApp(
     loggerInstance: (o.logger ?? silentLogger) as FastifyBaseLogger,
     // extra_id may be 64 non-ASCII characters, i.e. up to 384 once percent-encoded in the path.
     routerOptions: { maxParamLength: 1000 },
+    // close() must not wait for connections a client left open, e.g. after a hung request.
+    forceCloseConnections: true,
   });
   const sleeps = new AbortController();
 
-  // Arrival, rate limit and auth apply to every path, known or not, like a gateway.
+  /** An MTS error code answers with the mode's status (200 by default); HTTP errors with theirs. */
+  function sendRefusal(reply: FastifyReply, r: MtsRefusal): FastifyReply {
+    return reply.code(r.httpStatus ?? state.settings.mode.errorHttpStatus).send(r.body);
+  }
+
+  registerControlRoutes(app, state);
+
+  // Arrival, hang, rate limit, auth and 5xx apply to every API path, known or not, like a
+  // gateway; the control routes are outside MTS's API and skip them all.
   app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith(CONTROL_PREFIX)) return;
     const at = Date.now();
     state.recordRequest({ at, method: req.method, url: req.url, kind: classify(req.url) });
-    if (!state.admit(at, o.rateLimit)) {
-      reply.header('retry-after', '1');
-      return sendRefusal(reply, refusal(429, 429, 'Too many requests: rate limit exceeded'));
+    const mode = state.settings.mode;
+    if (mode.hang) {
+      // Not acted upon; answered only once the hang is switched off (or the emulator closes).
+      await systemClock.sleep(MAX_TIMER_MS, AbortSignal.any([state.hangSignal, sleeps.signal]));
+      return sendRefusal(reply, httpRefusal(504, 'Gateway timeout'));
     }
-    const auth = checkAuth(req.headers.authorization, o);
+    if (!state.admit(at, mode.rate)) {
+      if (mode.overRate === 'throttle') return sendRefusal(reply, mtsRefusal('throttled'));
+      reply.header('retry-after', String(mode.retryAfterSec));
+      return sendRefusal(reply, httpRefusal(429, 'Too many requests: rate limit exceeded'));
+    }
+    const auth = mode.account === 'password' ? undefined : checkAuth(req.headers.authorization, o);
     if (!auth) {
       reply.header('www-authenticate', 'Basic realm="MTS Communicator"');
-      return sendRefusal(reply, refusal(401, 401, 'Unauthorized: wrong login/password or token'));
+      return sendRefusal(reply, httpRefusal(401, 'Incorrect password', 1130));
     }
     req.mtsAuth = auth;
+    if (mode.serverErrorRate > 0 && o.random() < mode.serverErrorRate) {
+      return sendRefusal(reply, httpRefusal(503, 'Service unavailable'));
+    }
   });
 
   // Latency delays the answer, not the work: a send is accepted before a slow reply, which is
   // exactly the case that makes a client timeout ambiguous.
-  app.addHook('onSend', async () => {
-    await systemClock.sleep(pickLatency(state.settings.latencyMs, o.random), sleeps.signal);
+  app.addHook('onSend', async (req) => {
+    if (req.url.startsWith(CONTROL_PREFIX)) return;
+    await systemClock.sleep(pickLatency(state.settings.mode.latencyMs, o.random), sleeps.signal);
   });
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     const text = status >= 500 ? 'Internal server error' : err.message;
-    return sendRefusal(reply, refusal(status, status, text));
+    return sendRefusal(reply, httpRefusal(status, text));
   });
-  app.setNotFoundHandler((_req, reply) => sendRefusal(reply, refusal(404, 404, 'Not found')));
+  app.setNotFoundHandler((_req, reply) => sendRefusal(reply, httpRefusal(404, 'Not found')));
 
   function clientMismatch(
     req: FastifyRequest<{ Params: { clientId: string } }>,
     reply: FastifyReply,
   ) {
     if (req.params.clientId === o.clientId) return undefined;
-    return sendRefusal(reply, refusal(404, 404, `Unknown client id ${req.params.clientId}`));
+    return sendRefusal(reply, httpRefusal(404, `Unknown client id ${req.params.clientId}`));
   }
 
   function accept(v: ValidSend, body: unknown, auth: AuthScheme): EmulatedMessage {
@@ -134,15 +156,23 @@ export function buildMtsEmulatorApp(
       return reply.code(f.status).send(f.body ?? defaultErrorBody(f.status));
     }
     if (o.failureRate > 0 && o.random() < o.failureRate) {
-      return sendRefusal(reply, refusal(500, 500, 'Internal server error'));
+      return sendRefusal(reply, httpRefusal(500, 'Internal server error'));
     }
     return undefined;
+  }
+
+  /** One message judged as MTS would: the account first, then the message's own fields. */
+  function judge(body: unknown): ValidSend | MtsRefusal {
+    const { account, heldAlphaNames } = state.settings.mode;
+    if (account === 'balance') return mtsRefusal('quotaNotEnough');
+    if (account === 'inactive') return mtsRefusal('connectionNotActive');
+    return validateSimpleSend(body, { alphaNames: o.alphaNames, heldAlphaNames, now: Date.now() });
   }
 
   app.post<{ Params: { clientId: string } }>('/:clientId/json2/simple', async (req, reply) => {
     const stop = clientMismatch(req, reply) ?? injectedFailure(reply);
     if (stop) return stop;
-    const v = validateSimpleSend(req.body, o.alphaNames);
+    const v = judge(req.body);
     if (isRefusal(v)) return sendRefusal(reply, v);
     const msg = accept(v, req.body, req.mtsAuth ?? 'basic');
     return { message_id: msg.record.messageId };
@@ -154,7 +184,7 @@ export function buildMtsEmulatorApp(
     const parts = splitBatch(req.body);
     if (isRefusal(parts)) return sendRefusal(reply, parts);
     const messages = parts.map((part) => {
-      const v = validateSimpleSend(part, o.alphaNames);
+      const v = judge(part);
       const echo = { phone_number: part.phone_number, extra_id: part.extra_id };
       if (isRefusal(v)) return { processed: false, ...echo, accepted: false, ...v.body };
       const msg = accept(v, part, req.mtsAuth ?? 'basic');
@@ -163,9 +193,16 @@ export function buildMtsEmulatorApp(
     return { messages };
   });
 
+  /** A lookup answer; a message accepted less than `lookupDelayMs` ago is not visible yet. */
   function answerStatus(msg: EmulatedMessage | undefined, what: string, reply: FastifyReply) {
-    if (!msg) return sendRefusal(reply, refusal(404, 404, `Message ${what} not found`));
-    return statusAnswerBody(msg);
+    if (!msg || !visible(msg)) {
+      return sendRefusal(reply, httpRefusal(404, `Message ${what} not found`));
+    }
+    return statusAnswerBody(msg, o.statusField);
+  }
+
+  function visible(msg: EmulatedMessage): boolean {
+    return Date.now() - msg.record.receivedAt >= state.settings.mode.lookupDelayMs;
   }
 
   app.get<{ Params: { clientId: string; extraId: string } }>(
@@ -173,7 +210,7 @@ export function buildMtsEmulatorApp(
     async (req, reply) =>
       clientMismatch(req, reply) ??
       answerStatus(
-        state.byExtraId(req.params.extraId),
+        state.byExtraId(req.params.extraId, visible),
         `with extra_id ${req.params.extraId}`,
         reply,
       ),

@@ -12,9 +12,9 @@ const GSM7_EXTENSION = '\f^{}\\[~]|€';
 const basic = new Set(GSM7_BASIC);
 const extension = new Set(GSM7_EXTENSION);
 
-/** Most characters MTS takes in one message: 5 parts (SPEC §2). */
-export const MAX_GSM7_CHARS = 765;
-export const MAX_UCS2_CHARS = 335;
+/** Most characters MTS takes in one message: 15 parts (SPEC §2; older documents said 5). */
+export const MAX_GSM7_CHARS = 2295;
+export const MAX_UCS2_CHARS = 1005;
 
 export interface SmsTextInfo {
   encoding: 'gsm7' | 'ucs2';
@@ -40,7 +40,7 @@ export function smsTextInfo(text: string): SmsTextInfo {
   return { encoding: 'ucs2', length, parts: length <= 70 ? 1 : Math.ceil(length / 67) };
 }
 
-/** Whether MTS would take the text: at most 5 parts. */
-export function fitsFiveParts(info: SmsTextInfo): boolean {
+/** Whether MTS would take the text: at most 15 parts (2295 GSM-7 / 1005 UCS-2 characters). */
+export function fitsMtsLimit(info: SmsTextInfo): boolean {
   return info.length <= (info.encoding === 'gsm7' ? MAX_GSM7_CHARS : MAX_UCS2_CHARS);
 }

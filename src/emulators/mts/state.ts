@@ -1,4 +1,5 @@
-import type { DlrOutcome, Latency, OutcomeFn } from './options.js';
+import type { MtsEmulatorMode } from './mode.js';
+import type { DlrOutcome, OutcomeFn } from './options.js';
 import type { FinalState } from './outcome.js';
 import type { ValidSend } from './validate.js';
 
@@ -59,11 +60,14 @@ export interface InjectedFailure {
   body?: unknown;
 }
 
-/** Settings tests change at run time; `reset()` restores the initial ones. */
+/** Settings changed at run time; `reset()` restores the initial ones. */
 export interface MutableSettings {
-  latencyMs: Latency;
-  dlrEnabled: boolean;
   outcome: OutcomeFn;
+  mode: MtsEmulatorMode;
+}
+
+function copySettings(s: MutableSettings): MutableSettings {
+  return { outcome: s.outcome, mode: { ...s.mode, heldAlphaNames: [...s.mode.heldAlphaNames] } };
 }
 
 /** Everything the emulator remembers. Arrays are cleared in place so references stay live. */
@@ -77,9 +81,40 @@ export class EmulatorState {
   /** Arrival times of requests let through by the rate limit, for its sliding window. */
   private admitted: number[] = [];
   settings: MutableSettings;
+  /** Aborted to release the requests hung by `mode.hang`. */
+  private hangRelease = new AbortController();
 
   constructor(private readonly initial: MutableSettings) {
-    this.settings = { ...initial };
+    this.settings = copySettings(initial);
+  }
+
+  /** The mode the emulator started with (what the `none` fault restores). */
+  get initialMode(): MtsEmulatorMode {
+    return copySettings(this.initial).mode;
+  }
+
+  /** A copy of the current mode, safe to hand out. */
+  modeSnapshot(): MtsEmulatorMode {
+    return copySettings(this.settings).mode;
+  }
+
+  /** Applies a mode change; turning `hang` off releases the requests it holds. */
+  setMode(patch: Partial<MtsEmulatorMode>): MtsEmulatorMode {
+    const wasHanging = this.settings.mode.hang;
+    const held = patch.heldAlphaNames ?? this.settings.mode.heldAlphaNames;
+    this.settings.mode = { ...this.settings.mode, ...patch, heldAlphaNames: [...held] };
+    if (wasHanging && !this.settings.mode.hang) this.releaseHung();
+    return this.settings.mode;
+  }
+
+  /** Aborted when the requests hung now may answer. */
+  get hangSignal(): AbortSignal {
+    return this.hangRelease.signal;
+  }
+
+  private releaseHung(): void {
+    this.hangRelease.abort();
+    this.hangRelease = new AbortController();
   }
 
   recordRequest(r: RequestRecord): void {
@@ -91,8 +126,8 @@ export class EmulatorState {
    * Sliding one-second window over admitted requests. Refused ones do not count, so a client
    * that backs off gets through, as with MTS's contractual rate.
    */
-  admit(at: number, perSecond: number | undefined): boolean {
-    if (perSecond === undefined) return true;
+  admit(at: number, perSecond: number | null): boolean {
+    if (perSecond === null) return true;
     this.admitted = this.admitted.filter((t) => at - t < 1000);
     if (this.admitted.length >= perSecond) return false;
     this.admitted.push(at);
@@ -139,11 +174,18 @@ export class EmulatorState {
     return this.byId.get(id);
   }
 
-  /** The latest send with this extra_id: MTS does not deduplicate, and neither do we. */
-  byExtraId(extraId: string): EmulatedMessage | undefined {
+  /**
+   * The latest send with this extra_id (MTS does not deduplicate, and neither do we) among
+   * those `include` accepts (default: all).
+   */
+  byExtraId(
+    extraId: string,
+    include: (m: EmulatedMessage) => boolean = () => true,
+  ): EmulatedMessage | undefined {
     for (let i = this.sent.length - 1; i >= 0; i--) {
       const r = this.sent[i];
-      if (r?.extraId === extraId) return this.byId.get(r.messageId);
+      const m = r?.extraId === extraId ? this.byId.get(r.messageId) : undefined;
+      if (m && include(m)) return m;
     }
     return undefined;
   }
@@ -178,6 +220,7 @@ export class EmulatorState {
     this.failures.length = 0;
     this.byId.clear();
     this.admitted = [];
-    this.settings = { ...this.initial };
+    this.settings = copySettings(this.initial);
+    this.releaseHung();
   }
 }

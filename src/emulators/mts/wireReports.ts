@@ -1,7 +1,10 @@
 import type { EmulatedMessage } from './state.js';
 
+/** Name of the detailed code on the wire: `msg_status` (2022) or `hyber_status` (older). */
+export type StatusField = 'msg_status' | 'hyber_status';
+
 /** The DLR body MTS POSTs to `callback_url` (SPEC §2); only for a message in a final state. */
-export function dlrBody(msg: EmulatedMessage): Record<string, unknown> {
+export function dlrBody(msg: EmulatedMessage, field: StatusField): Record<string, unknown> {
   const f = msg.final;
   if (!f) throw new Error(`message ${msg.record.messageId} has no final state yet`);
   return {
@@ -9,7 +12,7 @@ export function dlrBody(msg: EmulatedMessage): Record<string, unknown> {
     time: f.time,
     status: f.status,
     substatus: f.substatus,
-    hyber_status: f.hyberStatus,
+    [field]: f.msgStatus,
     message_id: msg.record.messageId,
     extra_id: msg.record.extraId,
     sent_via: f.sentVia,
@@ -18,17 +21,24 @@ export function dlrBody(msg: EmulatedMessage): Record<string, unknown> {
   };
 }
 
-/** The answer of `GET /dr/…/simple`: status −1 (and zero sub-statuses) until final. */
-export function statusAnswerBody(msg: EmulatedMessage): Record<string, unknown> {
+/**
+ * The answer of `GET /dr/…/simple` (SPEC §2): status −1 (and zero sub-statuses) until final.
+ * `last_partner` is the channel the message last went through.
+ */
+export function statusAnswerBody(
+  msg: EmulatedMessage,
+  field: StatusField,
+): Record<string, unknown> {
   const f = msg.final;
   return {
     phone_number: Number(msg.record.phone),
+    last_partner: f?.sentVia ?? 'sms',
     message_id: msg.record.messageId,
     extra_id: msg.record.extraId,
     time: f?.time ?? msg.record.receivedAt,
     status: f?.status ?? -1,
     substatus: f?.substatus ?? 0,
-    hyber_status: f?.hyberStatus ?? 0,
+    [field]: f?.msgStatus ?? 0,
     total_sms_parts: msg.parts,
     delivered_sms_parts: f?.deliveredParts ?? 0,
   };

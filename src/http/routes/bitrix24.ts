@@ -210,7 +210,7 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
     }
     const marketing = sms.moduleId === 'sender';
     const kind = marketing ? 'marketing' : 'transactional';
-    const { alphaName, quietHours, route } = await deps.senderFor(portal, kind);
+    const { alphaName, quietHours, route, maxParts } = await deps.senderFor(portal, kind);
     const { message, created } = await deps.intake(
       {
         portalId: portal.id,
@@ -222,6 +222,7 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         alphaName,
         quietHours,
         route,
+        maxParts,
         bindings: sms.bindings.map((b) => ({ OWNER_TYPE_ID: b.ownerTypeId, OWNER_ID: b.ownerId })),
       },
       deps.clock.now(),
