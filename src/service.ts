@@ -371,6 +371,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     return out;
   };
 
+  // Intake and delivery reports commit in groups: one transaction for the POSTs that arrive
+  // while the previous one commits.
+  const group = makeGroupCommit(conn);
   const app = createHttpApp({ bodyLimit: config.BODY_LIMIT, logger });
   healthRoutes(app, {
     conn,
@@ -395,7 +398,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
   });
 
-  const group = makeGroupCommit(conn);
   bitrix24Routes(app, {
     conn,
     intake: (req, now) => group.run((c) => intakeSms(c, req, now)),
@@ -428,7 +430,14 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     sendingStatus: () => sender.status(),
   });
   robotRoutes(app, { conn, clock, onJob: () => robots.wake() });
-  dlrRoutes(app, { conn, clock, logger, metrics, pollAfterSec: config.MTS_POLL_AFTER });
+  dlrRoutes(app, {
+    conn,
+    clock,
+    logger,
+    metrics,
+    pollAfterSec: config.MTS_POLL_AFTER,
+    commit: (fn) => group.run(fn),
+  });
 
   return {
     config,

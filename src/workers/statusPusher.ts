@@ -88,10 +88,28 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
         { portalId, count: items.length, code: e.code, err: e.message },
         'status push failed; will retry',
       );
-      for (const p of items)
-        await retryPush(opts.conn, p.id, now + pushBackoffMs(p.push_attempts), e.message, now);
+      await inOneTransaction(async (conn) => {
+        for (const p of items)
+          await retryPush(conn, p.id, now + pushBackoffMs(p.push_attempts), e.message, now);
+      });
       return;
     }
+    // One transaction for the batch's outcomes: one commit (one fsync on SQLite), not 50.
+    await inOneTransaction((conn) => recordOutcomes(conn, portalId, items, extras, results, now));
+  }
+
+  function inOneTransaction(fn: (conn: Connection) => Promise<void>): Promise<void> {
+    return opts.conn.db.transaction().execute((trx) => fn({ ...opts.conn, db: trx }));
+  }
+
+  async function recordOutcomes(
+    conn: Connection,
+    portalId: string,
+    items: PendingPush[],
+    extras: Map<string, Record<string, BatchCommand>>,
+    results: Awaited<ReturnType<Bitrix24Api['batch']>>,
+    now: number,
+  ): Promise<void> {
     for (const p of items) {
       const noteKeys = Object.keys(extras.get(p.id) ?? {});
       if (noteKeys.length) {
@@ -104,17 +122,17 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
               'CRM timeline note refused',
             );
         }
-        await markTimelineNoted(opts.conn, p.id);
+        await markTimelineNoted(conn, p.id);
       }
       const r = results[`s_${p.id}`];
       if (r?.ok) {
-        await markPushed(opts.conn, p.id, p.b24_status, now);
+        await markPushed(conn, p.id, p.b24_status, now);
       } else if (r && /MESSAGE_NOT_FOUND/i.test(r.error)) {
         log.warn(
           { portalId, messageId: p.id, b24MessageId: p.b24_message_id },
           'Bitrix24 no longer knows this message; status dropped',
         );
-        await dropPush(opts.conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
+        await dropPush(conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
       } else {
         const error = r
           ? `${r.error}: ${r.description ?? ''}`
@@ -123,7 +141,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
           { portalId, messageId: p.id, error },
           'Bitrix24 refused a status update; will retry',
         );
-        await retryPush(opts.conn, p.id, now + pushBackoffMs(p.push_attempts), error, now);
+        await retryPush(conn, p.id, now + pushBackoffMs(p.push_attempts), error, now);
       }
     }
   }

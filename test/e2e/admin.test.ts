@@ -52,7 +52,11 @@ describe('admin page, API, health and metrics', () => {
   });
 
   it('readyz and metrics report the database and the messages', async () => {
-    expect(await (await fetch(`${h.url}/readyz`)).json()).toEqual({ ok: true, database: 'sqlite' });
+    expect(await (await fetch(`${h.url}/readyz`)).json()).toEqual({
+      ok: true,
+      database: 'sqlite',
+      sending: { paused: [], holds: [], pace: { default: 1 } },
+    });
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     expect(metrics).toMatch(/b24mts_messages\{state="DELIVRD"\} 1/);
     expect(metrics).toMatch(/b24mts_dlr_received_total\{kind="changed"\} 1/);

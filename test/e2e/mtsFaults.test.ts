@@ -66,7 +66,7 @@ for (const dialect of DIALECTS)
     }, 30_000);
 
     it('a refused alpha name (10262) is held; other names go on; it resumes by itself', async () => {
-      h = await startHarness({ dialect, env: { MTS_PROBE_AFTER: '1', MTS_RATE_LIMIT: '50' } });
+      h = await startHarness({ dialect, env: { MTS_PROBE_AFTER: '3', MTS_RATE_LIMIT: '50' } });
       h.mts.setMode({ heldAlphaNames: ['SANDBOX'] });
       const held = await queue(h, 4, 'SANDBOX', 'held');
       const other = await queue(h, 4, 'BRANDB', 'other');
@@ -79,9 +79,10 @@ for (const dialect of DIALECTS)
         .select(['state', 'hold_reason'])
         .where('id', 'in', held)
         .execute();
-      expect(
-        rows.every((r) => r.state === 'held' && /10262|alpha/i.test(String(r.hold_reason))),
-      ).toBe(true);
+      // All wait as held (one may be out as the probe by now), with MTS's reason.
+      const waiting = rows.filter((r) => r.state === 'held');
+      expect(waiting.length).toBeGreaterThanOrEqual(3);
+      for (const r of waiting) expect(r.hold_reason).toMatch(/10262|alpha/i);
       h.mts.setMode({ heldAlphaNames: [] });
       await waitFor(() => h.mts.sent.length === 8, 'the held name after MTS allows it', 15_000);
       expect(onceEach(h, [...held, ...other])).toEqual([]);

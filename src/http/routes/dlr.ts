@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type ApplyReportDeps, applyReport } from '../../core/applyReport.js';
 import { parseDeliveryReports } from '../../mts/report.js';
+import type { Connection } from '../../store/dialects/types.js';
 import { getPortalByDlrKey } from '../../store/portals.js';
 import type { Metrics } from '../metrics.js';
 
@@ -8,6 +9,11 @@ export interface DlrRouteDeps extends ApplyReportDeps {
   metrics: Metrics;
   /** Called when a report changed a message (wakes the status pusher). */
   onChange?: () => void;
+  /**
+   * Commits the reports of one POST (group commit: concurrent POSTs share a transaction);
+   * default: each statement on its own.
+   */
+  commit?: <T>(fn: (conn: Connection) => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -38,9 +44,16 @@ export function dlrRoutes(app: FastifyInstance, deps: DlrRouteDeps): void {
       return reply
         .code(400)
         .send({ error: 'invalid_body', message: errors.join('; ') || 'no report in body' });
+    const commit = deps.commit ?? ((fn) => fn(deps.conn));
+    const outcomes = await commit(async (conn) => {
+      const out = [];
+      for (const r of reports)
+        out.push((await applyReport({ ...deps, conn }, r, 'dlr', portal.id)).outcome);
+      return out;
+    });
     let changed = false;
-    for (const r of reports) {
-      const { outcome } = await applyReport(deps, r, 'dlr', portal.id);
+    for (const [i, r] of reports.entries()) {
+      const outcome = outcomes[i];
       deps.metrics.dlrs.inc({ kind: outcome === 'unknown' ? 'unknown_id' : outcome });
       if (outcome === 'unknown')
         req.log.warn(
