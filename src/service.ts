@@ -401,6 +401,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   bitrix24Routes(app, {
     conn,
     intake: (req, now) => group.run((c) => intakeSms(c, req, now)),
+    consentAtIntake: (portalId, phone) =>
+      checkMarketingConsent(consentDeps, portalId, phone, { live: false }),
     clock,
     logger,
     metrics,

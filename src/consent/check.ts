@@ -153,6 +153,11 @@ export async function checkMarketingConsent(
   deps: ConsentDeps,
   portalId: string,
   phone: string,
+  /**
+   * `live: false` (at intake): answer from local data only — a number the registry has
+   * never seen is allowed for now and checked live right before sending.
+   */
+  opts: { live?: boolean } = {},
 ): Promise<ConsentDecision> {
   const field = deps.field ?? DEFAULT_CONSENT_FIELD;
   const entities = deps.entities ?? DEFAULT_ENTITIES;
@@ -172,6 +177,7 @@ export async function checkMarketingConsent(
   if (await getConsentMiss(deps.conn, portalId, n.phone)) {
     return { allowed: false, reason: nobodyHasIt(entities) };
   }
+  if (opts.live === false) return { allowed: true };
   try {
     await liveLookup(deps, portalId, n.phone);
   } catch (err) {

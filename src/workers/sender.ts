@@ -621,7 +621,8 @@ export function makeSender(opts: SenderOptions) {
       if (signal.aborted) break;
       if (wait > 0) {
         idle = new AbortController();
-        await opts.clock.sleep(wait, idle.signal);
+        // Either a wake (new work) or a stop ends the wait.
+        await opts.clock.sleep(wait, AbortSignal.any([idle.signal, signal]));
         idle = null;
       }
     }

@@ -27,6 +27,14 @@ export interface Bitrix24RouteDeps {
   metrics: Metrics;
   /** Alpha name and marketing quiet hours for a portal (its settings, else the configuration). */
   senderFor: (portal: Portal, kind: 'transactional' | 'marketing') => Promise<SenderChoice>;
+  /**
+   * Marketing consent from local data (opt-outs, the registry) at intake: a known "no" fails
+   * the message at once, even in quiet hours; an unknown number is checked before sending.
+   */
+  consentAtIntake?: (
+    portalId: string,
+    phone: string,
+  ) => Promise<{ allowed: true } | { allowed: false; reason: string }>;
   /** Validates and commits one SMS (group commit: resolves once durable). */
   intake: (req: SmsRequest, now: number) => Promise<IntakeResult>;
   /** Registers the provider (and robots) in the portal; runs after the install is stored. */
@@ -211,6 +219,10 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
     const marketing = sms.moduleId === 'sender';
     const kind = marketing ? 'marketing' : 'transactional';
     const { alphaName, quietHours, route, maxParts } = await deps.senderFor(portal, kind);
+    const consent =
+      marketing && deps.consentAtIntake
+        ? await deps.consentAtIntake(portal.id, sms.messageTo)
+        : { allowed: true as const };
     const { message, created } = await deps.intake(
       {
         portalId: portal.id,
@@ -223,6 +235,7 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         quietHours,
         route,
         maxParts,
+        ...(consent.allowed ? {} : { refuse: consent.reason }),
         bindings: sms.bindings.map((b) => ({ OWNER_TYPE_ID: b.ownerTypeId, OWNER_ID: b.ownerId })),
       },
       deps.clock.now(),
