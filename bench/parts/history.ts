@@ -103,12 +103,9 @@ export const historyPart: Part = {
         for (const [k, url] of urls.entries()) {
           const r = await cannon(url, body, { seconds, connections: 10, overallRate: load });
           const b = best[k];
-          best[k] = {
-            p50: r.p50,
-            p99: Math.min(r.p99, b?.p99 ?? Number.POSITIVE_INFINITY),
-            rps: r.rps,
-            bad: r.non2xx + r.errors + (b?.bad ?? 0),
-          };
+          const bad = r.non2xx + r.errors + (b?.bad ?? 0);
+          best[k] =
+            !b || r.p99 < b.p99 ? { p50: r.p50, p99: r.p99, rps: r.rps, bad } : { ...b, bad };
           note(
             `  ${int(sides[k]?.rows ?? 0)} rows, round ${round + 1}: ${int(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
           );
