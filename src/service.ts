@@ -81,7 +81,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const clock = opts.clock ?? systemClock;
   const instanceId = randomUUID();
   const ownsConn = !opts.conn;
-  const conn = opts.conn ?? connect(config.DATABASE_URL);
+  const conn =
+    opts.conn ??
+    connect(config.DATABASE_URL, {
+      onConnectionError: (err) =>
+        logger.warn({ err: err.message }, 'database connection lost; reconnecting on next use'),
+    });
   if (ownsConn) await migrate(conn);
   const metrics = createMetrics();
 

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import qs from 'qs';
 import { BaseError } from '../errors.js';
+import { isDatabaseUnavailable } from '../store/errors.js';
 
 export interface AppOptions {
   /** Largest accepted body in bytes (BODY_LIMIT, default 256 KiB). */
@@ -46,6 +47,14 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
 
   app.setErrorHandler(
     (err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+      if (isDatabaseUnavailable(err)) {
+        // Nothing was committed: say so with a 503, never an acknowledgement.
+        req.log.error({ err, url: req.url }, 'database unavailable');
+        return reply.code(503).send({
+          error: 'database_unavailable',
+          message: 'The database is unavailable; nothing was stored. See /readyz.',
+        });
+      }
       if (err instanceof BaseError && err.action === 'permanent') {
         return reply.code(400).send({ error: err.code, message: err.message });
       }

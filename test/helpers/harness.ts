@@ -87,15 +87,19 @@ export async function startChildHarness(opts: {
   /** Database the service runs on (default SQLite). */
   dialect?: DialectName;
   mts?: MtsEmulatorOptions;
+  b24?: Bitrix24EmulatorOptions;
   env?: Record<string, string>;
+  /** The service's DATABASE_URL for this test database (default: the database itself). */
+  databaseUrl?: (db: TestDb) => string;
 }): Promise<ChildHarness> {
   const db = await createTestDb(opts.dialect ?? 'sqlite');
   const mts = await startMtsEmulator(opts.mts);
-  const b24 = await startBitrix24Emulator();
+  const b24 = await startBitrix24Emulator(opts.b24);
   const port = await freePort();
   const env: Record<string, string> = {
     ...serviceEnv(db, mts, b24, port),
     LOG_LEVEL: 'warn',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl(db) } : {}),
     ...opts.env,
   };
   const url = env.PUBLIC_URL as string;
