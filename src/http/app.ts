@@ -45,6 +45,21 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
     },
   );
 
+  // Every route reads a query parameter as one string: `?token=a&token=b` (an array after
+  // parsing) is ambiguous input, refused before any handler can trip over it.
+  app.addHook('preValidation', async (req, reply) => {
+    const query = req.query;
+    if (!query || typeof query !== 'object') return;
+    for (const [key, value] of Object.entries(query)) {
+      if (typeof value !== 'string') {
+        return reply.code(400).send({
+          error: 'invalid_request',
+          message: `query parameter "${key}" must be given once, as a plain value`,
+        });
+      }
+    }
+  });
+
   app.setErrorHandler(
     (err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
       if (isDatabaseUnavailable(err)) {
