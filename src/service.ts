@@ -71,7 +71,7 @@ export interface Service {
   ): Promise<{ portalId: string; domain: string; sender: string; robot: string }[]>;
   /** Starts the background workers (sender, status pusher). */
   startWorkers(): void;
-  /** Stops accepting requests, finishes in-flight sends, closes the database. */
+  /** Finishes in-flight sends (intake still accepted meanwhile), stops HTTP, closes the database. */
   close(): Promise<void>;
 }
 
@@ -356,7 +356,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       consentSyncer.start();
     },
     async close() {
-      await app.close();
+      // Workers drain first while HTTP still accepts and commits intake (it waits in the
+      // outbox for the next start); then HTTP stops, then the database closes.
       await Promise.all([
         sender.stop(),
         pusher.stop(),
@@ -364,6 +365,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         robots.stop(),
         consentSyncer.stop(),
       ]);
+      await app.close();
       if (ownsConn) await conn.close();
     },
   };
