@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { originOf } from './bitrix24/oauthServers.js';
 
 const GSM7_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
@@ -41,13 +42,35 @@ export const configSchema = z
     B24_CLIENT_ID: optionalString,
     B24_CLIENT_SECRET: optionalString,
     /**
-     * The Bitrix24 OAuth server that issued our app's tokens (cloud: oauth.bitrix.info; an
-     * on-premise portal: its own address). Installs are verified by a token refresh there.
+     * The Bitrix24 OAuth servers we trust, comma-separated (default `https://oauth.bitrix.info`;
+     * the Russian cloud also uses `https://oauth.bitrix24.tech`; an on-premise portal is its
+     * own). Installs and updates are verified, and tokens refreshed, only there: a posted
+     * `server_endpoint` is used when its origin is on this list, else the install is refused.
+     * The first entry is the default. Parsed into a list of origins.
      */
     B24_OAUTH_URL: z
-      .url()
+      .string()
       .default('https://oauth.bitrix.info')
-      .transform((u) => u.replace(/\/+$/, '')),
+      .transform((v, ctx) => {
+        const parts = v
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
+        const origins: string[] = [];
+        for (const p of parts) {
+          const origin = originOf(p);
+          if (!origin) {
+            ctx.addIssue({ code: 'custom', message: `"${p}" is not an http(s) URL` });
+            return z.NEVER;
+          }
+          origins.push(origin);
+        }
+        if (origins.length === 0) {
+          ctx.addIssue({ code: 'custom', message: 'name at least one OAuth server URL' });
+          return z.NEVER;
+        }
+        return origins as readonly string[];
+      }),
     /** Leaky bucket per portal: requests per second it drains (2; Enterprise 5). */
     B24_RATE: z.coerce.number().positive().default(2),
     /** Leaky bucket per portal: requests it holds before blocking (50; Enterprise 250). */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js';
-import { refreshTokens } from './bitrix24/oauth.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import {
@@ -98,10 +97,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
   };
   const mts = opts.mts ?? createMtsClient({ ...mtsEndpoint, timeoutMs: config.MTS_TIMEOUT * 1000 });
-  const oauthUrl = opts.endpoints?.b24.oauthUrl ?? config.B24_OAUTH_URL;
-  const b24Creds = opts.endpoints?.b24 ?? {
-    clientId: config.B24_CLIENT_ID ?? '',
-    clientSecret: config.B24_CLIENT_SECRET ?? '',
+  const oauthServers = opts.endpoints?.b24.oauthUrl
+    ? [opts.endpoints.b24.oauthUrl]
+    : config.B24_OAUTH_URL;
+  const b24Creds = {
+    clientId: opts.endpoints?.b24.clientId ?? config.B24_CLIENT_ID ?? '',
+    clientSecret: opts.endpoints?.b24.clientSecret ?? config.B24_CLIENT_SECRET ?? '',
   };
 
   const bucketOverrides: Record<string, { rate: number; burst: number }> = {};
@@ -115,6 +116,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   }
   const b24 = createBitrix24Client({
     ...b24Creds,
+    oauthServers,
     tokens: makeTokenStore(conn, clock),
     rate: config.B24_RATE,
     burst: config.B24_BURST,
@@ -311,16 +313,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return registerPortal(registerDeps, portal);
     },
     onQueued: () => sender.wake(),
-    oauthServerEndpoint: `${oauthUrl}/rest/`,
-    verifyInstall: (refreshToken) =>
-      refreshTokens({
-        ...b24Creds,
-        serverEndpoint: `${oauthUrl}/rest/`,
-        refreshToken,
-        fetch,
-        timeoutMs: 15_000,
-        now: clock.now(),
-      }),
+    oauth: { ...b24Creds, servers: oauthServers },
   });
   adminRoutes(app, {
     conn,

@@ -5,6 +5,7 @@ import { Bitrix24Error, bitrix24ErrorFromAnswer } from './errors.js';
 import { readJson, transportError } from './http.js';
 import { type BucketLimits, LeakyBucket } from './leakyBucket.js';
 import { refreshTokens } from './oauth.js';
+import { trustedOAuthServers } from './oauthServers.js';
 import type {
   BatchCommand,
   BatchItemResult,
@@ -21,6 +22,12 @@ export interface Bitrix24ClientOptions {
   clientSecret: string;
   /** Where connections are read and refreshed pairs persisted. */
   tokens: TokenStore;
+  /**
+   * The OAuth servers tokens may be refreshed at (B24_OAUTH_URL origins; the first is the
+   * default). A portal's stored `server_endpoint` is used only when it is on this list;
+   * otherwise the refresh goes to the first entry, never to the stored address.
+   */
+  oauthServers: readonly string[];
   /** Requests per second per portal. Default 2 (Bitrix24's drain rate on most plans). */
   rate?: number;
   /** Burst per portal. Default 50 (Bitrix24's bucket size on most plans). */
@@ -101,6 +108,8 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     overrides: opts.bucketOverrides,
   });
 
+  const oauth = trustedOAuthServers(opts.oauthServers);
+  const untrustedWarned = new Set<string>();
   const connections = new Map<string, PortalConnection>();
   const renewals = new Map<string, Promise<void>>();
   const counts = new Map<string, number>();
@@ -184,12 +193,21 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
 
   async function doRefresh(portalId: string): Promise<PortalTokens> {
     const conn = await connection(portalId);
+    const trusted = oauth.match(conn.serverEndpoint);
+    const serverEndpoint = trusted ?? oauth.defaultEndpoint;
+    if (!trusted && !untrustedWarned.has(portalId)) {
+      untrustedWarned.add(portalId);
+      log?.warn(
+        { portalId, stored: conn.serverEndpoint, using: serverEndpoint },
+        'bitrix24: the stored OAuth server is not on B24_OAUTH_URL; refreshing at the default one',
+      );
+    }
     let fresh: PortalTokens;
     try {
       fresh = await refreshTokens({
         clientId: opts.clientId,
         clientSecret: opts.clientSecret,
-        serverEndpoint: conn.serverEndpoint,
+        serverEndpoint,
         refreshToken: conn.refreshToken,
         fetch: fetchImpl,
         timeoutMs,

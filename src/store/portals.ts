@@ -19,6 +19,10 @@ export interface PortalSettings {
   timelineNotes?: boolean;
   /** Marketing quiet hours, `HH:MM-HH:MM` Europe/Minsk, '' for none (default MARKETING_QUIET_HOURS). */
   quietHours?: string;
+  /** The Bitrix24 user who installed (or last updated) the app, an administrator: alerts go to them. Set at install. */
+  adminUserId?: number;
+  /** The portal's language as Bitrix24 reported it at install/update (`ru`, `en`…). */
+  detectedLanguage?: string;
 }
 
 export interface InstalledPortal {

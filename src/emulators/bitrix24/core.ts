@@ -31,6 +31,8 @@ export class EmulatorCore {
   readonly faults: Faults = { outage: false, blockedMethods: new Set() };
   /** Base URL once listening, e.g. `http://127.0.0.1:41234`. */
   url = '';
+  /** The portal's language (`LANGUAGE_ID` in app events, `app.info`). */
+  language = 'ru';
 
   constructor(
     readonly identity: PortalIdentity,

@@ -8,6 +8,7 @@ import { type CrmStore, ENTITY_TYPE, type MultiFieldInput } from './crm.js';
 import { registerOAuth } from './oauth.js';
 import {
   type InstallEventName,
+  type InstallOptions,
   install,
   type RunRobotOptions,
   type RunRobotResult,
@@ -31,6 +32,7 @@ import { hex32, type IssuedTokens } from './tokens.js';
 
 export type {
   InstallEventName,
+  InstallOptions,
   RunRobotOptions,
   RunRobotResult,
   SendFromCardOptions,
@@ -53,6 +55,8 @@ export interface Bitrix24EmulatorOptions {
   domain?: string;
   /** The app's application_token on this portal. Default 32 random hex characters. */
   applicationToken?: string;
+  /** The portal's language as app events and `app.info` report it. Default `ru`. */
+  language?: string;
   /** Access token lifetime. Default 3600 s. */
   accessTokenTtlSec?: number;
   /** The portal's leaky bucket. Default `{rate: 2, burst: 50}` (limits.md, non-Enterprise). */
@@ -79,15 +83,16 @@ export interface Bitrix24Emulator {
   readonly clientSecret: string;
   readonly memberId: string;
   readonly domain: string;
+  /** The app's current application_token (a new one after each ONAPPUPDATE). */
   readonly applicationToken: string;
 
-  /** Issues a fresh token pair, as an install would. */
-  issueTokens(): IssuedTokens;
+  /** Issues a fresh token pair, as an install would: the administrator's unless `userId` says (2: a manager). */
+  issueTokens(userId?: number): IssuedTokens;
   /** A connection with fresh tokens, for seeding a TokenStore (portalId = memberId). */
   connection(): PortalConnection;
 
-  /** POSTs an install event to `${appBaseUrl}/b24/install`; returns the HTTP status. */
-  install(appBaseUrl: string, event?: InstallEventName): Promise<number>;
+  /** POSTs an install event to `${appBaseUrl}/b24/install` (others to the bound handler); returns the HTTP status. */
+  install(appBaseUrl: string, event?: InstallEventName, opts?: InstallOptions): Promise<number>;
   /** Sends an SMS from a CRM card through a registered provider's HANDLER. */
   sendFromCard(opts: SendFromCardOptions): Promise<SendFromCardResult>;
   /** Runs a registered automation rule: POSTs to its HANDLER with an event token. */
@@ -159,6 +164,7 @@ export async function startBitrix24Emulator(
     opts.accessTokenTtlSec ?? 3600,
     opts.bucket ?? { rate: 2, burst: 50 },
   );
+  if (opts.language) core.language = opts.language;
 
   const app: FastifyInstance = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
@@ -192,12 +198,19 @@ export async function startBitrix24Emulator(
   core.url = `http://${host}:${address.port}`;
 
   const { state } = core;
+  const { clientId, clientSecret, memberId, domain } = core.identity;
 
   return {
     url: core.url,
     restBase: core.restBase,
-    ...core.identity,
-    issueTokens: () => core.tokens.issue(),
+    clientId,
+    clientSecret,
+    memberId,
+    domain,
+    get applicationToken() {
+      return core.identity.applicationToken;
+    },
+    issueTokens: (userId) => core.tokens.issue(userId),
     connection: () => {
       const pair = core.tokens.issue();
       return {
@@ -210,7 +223,7 @@ export async function startBitrix24Emulator(
         expiresAt: pair.expiresAt,
       };
     },
-    install: (appBaseUrl, event = 'ONAPPINSTALL') => install(core, appBaseUrl, event),
+    install: (appBaseUrl, event = 'ONAPPINSTALL', o = {}) => install(core, appBaseUrl, event, o),
     sendFromCard: (o) => sendFromCard(core, o),
     runRobot: (o) => runRobot(core, o),
     registerMessage: (code, messageId, to = '', text = '') => {

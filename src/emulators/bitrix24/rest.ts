@@ -23,14 +23,14 @@ function sendError(
  * (`limits.md`: 503 QUERY_LIMIT_EXCEEDED), method lookup, then the method.
  */
 export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
-  const ctx: MethodContext = {
+  const base = {
     state: core.state,
     crm: core.crm,
     clock: core.clock,
     clientId: core.identity.clientId,
   };
 
-  const dispatch = (method: string, params: Params): MethodReply => {
+  const dispatch = (method: string, params: Params, ctx: MethodContext): MethodReply => {
     if (core.faults.blockedMethods.has(method)) {
       throw new ApiError(
         429,
@@ -38,7 +38,12 @@ export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
         'Method is blocked due to operation time limit.',
       );
     }
-    if (method === 'batch') return runBatch(params, dispatch, () => core.clock.now());
+    if (method === 'batch')
+      return runBatch(
+        params,
+        (m, p) => dispatch(m, p, ctx),
+        () => core.clock.now(),
+      );
     const handler = allMethods[method];
     if (!handler) throw new ApiError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     return handler(params, ctx);
@@ -77,7 +82,11 @@ export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
         return sendError(reply, 503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests');
       }
       try {
-        const r = dispatch(method, params);
+        const r = dispatch(method, params, {
+          ...base,
+          language: core.language,
+          userId: core.tokens.userOf(auth) ?? 0,
+        });
         return reply.send({
           result: r.result,
           ...(r.next !== undefined ? { next: r.next } : {}),

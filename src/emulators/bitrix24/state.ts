@@ -85,8 +85,21 @@ export interface UserFieldRecord {
   LABEL?: unknown;
 }
 
+/** A portal user, as `profile` shows it. */
+export interface UserRecord {
+  ID: string;
+  NAME: string;
+  LAST_NAME: string;
+  ADMIN: boolean;
+}
+
 /** What the emulated portal holds besides CRM records and tokens. */
 export class PortalState {
+  /** User 1 administers the portal (and installs the app); user 2 is a manager. */
+  readonly users = new Map<number, UserRecord>([
+    [1, { ID: '1', NAME: 'Admin', LAST_NAME: 'Sandbox', ADMIN: true }],
+    [2, { ID: '2', NAME: 'Manager', LAST_NAME: 'Sandbox', ADMIN: false }],
+  ]);
   readonly senders = new Map<string, SenderRecord>();
   readonly robots = new Map<string, RobotRecord>();
   /** `event.bind` registrations: event name (upper case) → handler URLs. */
