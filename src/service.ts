@@ -285,6 +285,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   healthRoutes(app, {
     conn,
     metrics,
+    b24Access: () => b24.accessProblems(),
     beforeScrape: async () => {
       const depth = await queueDepth(conn, clock.now());
       metrics.queueDepth.set(depth.queued);
@@ -350,7 +351,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     async close() {
       // Workers drain first while HTTP still accepts and commits intake (it waits in the
-      // outbox for the next start); then HTTP stops, then the database closes.
+      // outbox for the next start); then HTTP stops, then the database closes. A call waiting
+      // out a Bitrix24 limit ends at once (retryable): the work stays for the next start.
+      b24.close();
       await Promise.all([
         sender.stop(),
         pusher.stop(),

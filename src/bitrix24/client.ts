@@ -1,9 +1,15 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { decodeBatch, encodeBatch } from './batch.js';
-import { Bitrix24Error, bitrix24ErrorFromAnswer } from './errors.js';
+import {
+  Bitrix24Error,
+  Bitrix24RestUnavailableError,
+  bitrix24ErrorFromAnswer,
+  isRestUnavailable,
+} from './errors.js';
 import { readJson, transportError } from './http.js';
 import { type BucketLimits, LeakyBucket } from './leakyBucket.js';
+import { OperatingLimits, type PortalAccessProblem } from './limits.js';
 import { refreshTokens } from './oauth.js';
 import { trustedOAuthServers } from './oauthServers.js';
 import type {
@@ -47,6 +53,14 @@ export interface Bitrix24ClientOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** Random source for jitter, in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * A method blocked by OPERATION_TIME_LIMIT (429) is not called again on that portal before
+   * its `operating_reset_at`. A call waits for it when the block lifts within this many ms,
+   * then retries; a longer block fails the call at once with a retryable error whose
+   * `retryAfterMs` is the rest of the wait (the caller reschedules; a worker must not hold
+   * claimed work for up to 10 minutes). Default 30 000 ms.
+   */
+  maxLimitWaitMs?: number;
 }
 
 /** What a REST method answered: `result` plus the paging fields of list methods. */
@@ -69,6 +83,13 @@ export interface Bitrix24Client extends Bitrix24Api {
   forget(portalId: string): void;
   /** The client's per-portal limiter. */
   readonly bucket: LeakyBucket;
+  /**
+   * Portals whose REST API refuses us as a whole (a plan without REST), since when and what
+   * the administrator should do. A portal leaves the list on its next successful call.
+   */
+  accessProblems(): PortalAccessProblem[];
+  /** Ends every wait for a Bitrix24 limit (with a retryable error): the service is stopping. */
+  close(): void;
 }
 
 const METHOD_NAME = /^[a-zA-Z0-9_.]+$/;
@@ -79,9 +100,16 @@ const EARLY_REFRESH_MS = 30_000;
 /** Token renewals tried within one call before it gives up with action 'pause'. */
 const MAX_AUTH_RENEWALS = 2;
 
+/** When a blocked method's reset time is unknown, look again after this long. */
+const UNKNOWN_RESET_WAIT_MS = 60_000;
+/** Waits for OPERATION_TIME_LIMIT within one call before it gives up. */
+const MAX_LIMIT_WAITS = 12;
+/** `operating_reset_at` has one-second resolution: retry a moment after it. */
+const RESET_MARGIN_MS = 1_000;
+
 type Attempt =
   | { ok: true; answer: RawAnswer }
-  | { ok: false; error: Bitrix24Error; authFailure: boolean };
+  | { ok: false; error: Bitrix24Error; authFailure: boolean; time?: unknown };
 
 /**
  * A Bitrix24 REST client for an OAuth local application, one instance for all portals.
@@ -108,6 +136,10 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     overrides: opts.bucketOverrides,
   });
 
+  const maxLimitWaitMs = opts.maxLimitWaitMs ?? 30_000;
+  const limits = new OperatingLimits();
+  const access = new Map<string, PortalAccessProblem>();
+  const closing = new AbortController();
   const oauth = trustedOAuthServers(opts.oauthServers);
   const untrustedWarned = new Set<string>();
   const connections = new Map<string, PortalConnection>();
@@ -162,13 +194,19 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
         typeof body.error_description === 'string' ? body.error_description : undefined;
       return {
         ok: false,
-        error: bitrix24ErrorFromAnswer({
-          what: method,
-          httpStatus: res.status,
-          b24Error,
-          description,
-        }),
+        error: isRestUnavailable(b24Error, res.status, description)
+          ? new Bitrix24RestUnavailableError(conn.domain || portalId, {
+              httpStatus: res.status,
+              ...(description ? { description } : {}),
+            })
+          : bitrix24ErrorFromAnswer({
+              what: method,
+              httpStatus: res.status,
+              b24Error,
+              description,
+            }),
         authFailure: AUTH_ERRORS.has(b24Error),
+        time: body.time,
       };
     }
     if (!res.ok || !body || !('result' in body)) {
@@ -183,6 +221,7 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
         : bitrix24ErrorFromAnswer({ what: method, httpStatus: res.status });
       return { ok: false, error, authFailure: false };
     }
+    limits.note(portalId, method, body.time);
     const answer: RawAnswer = { result: body.result };
     const total = Number(body.total);
     if (body.total !== undefined && Number.isFinite(total)) answer.total = total;
@@ -272,6 +311,51 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     });
   }
 
+  /**
+   * Waits until a blocked method's `operating_reset_at` (plus a second), or throws a
+   * retryable error when that is further away than `maxLimitWaitMs` or the client closes.
+   */
+  async function waitForReset(portalId: string, method: string, until: number): Promise<void> {
+    const ms = until + RESET_MARGIN_MS - clock.now();
+    const blockedError = (why: string) =>
+      new Bitrix24Error(
+        `Bitrix24 blocked ${method} on portal ${portalId} until ${new Date(until).toISOString()} (OPERATION_TIME_LIMIT: its server-time budget is spent); ${why}`,
+        {
+          action: 'retry',
+          code: 'B24_OPERATION_TIME_LIMIT',
+          b24Error: 'OPERATION_TIME_LIMIT',
+          httpStatus: 429,
+          retryAfterMs: Math.max(0, ms),
+        },
+      );
+    if (closing.signal.aborted) throw blockedError('the client is closing');
+    if (ms > maxLimitWaitMs) throw blockedError('retry later');
+    log?.warn(
+      { portalId, method, until: new Date(until).toISOString() },
+      'bitrix24: method blocked by OPERATION_TIME_LIMIT; waiting for operating_reset_at',
+    );
+    await clock.sleep(ms, closing.signal);
+    if (closing.signal.aborted) throw blockedError('the client is closing');
+  }
+
+  /** First ACCESS_DENIED for the plan in this run: log it once, show it on /readyz. */
+  function accessLost(portalId: string, domain: string, err: Bitrix24RestUnavailableError): void {
+    if (access.has(portalId)) return;
+    access.set(portalId, {
+      portalId,
+      ...(domain ? { domain } : {}),
+      problem: 'rest_unavailable',
+      message: err.message,
+      since: clock.now(),
+    });
+    log?.error({ portalId, domain }, err.message);
+  }
+
+  function accessRestored(portalId: string): void {
+    if (!access.delete(portalId)) return;
+    log?.info({ portalId }, 'bitrix24: the portal accepts REST calls again');
+  }
+
   async function callRaw(
     portalId: string,
     method: string,
@@ -285,7 +369,10 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     }
     let transient = 0;
     let renewalsDone = 0;
+    let limitWaits = 0;
     for (;;) {
+      const blocked = limits.blockedUntil(portalId, method, clock.now());
+      if (blocked !== undefined) await waitForReset(portalId, method, blocked);
       let conn = await connection(portalId);
       if (renewalsDone === 0 && conn.expiresAt - clock.now() < EARLY_REFRESH_MS) {
         // Renew a token we know is (about to be) expired before using it: the 401 it would
@@ -304,8 +391,28 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
       }
       await bucket.acquire(portalId);
       const outcome = await attempt(portalId, conn, method, params);
-      if (outcome.ok) return outcome.answer;
+      if (outcome.ok) {
+        accessRestored(portalId);
+        return outcome.answer;
+      }
       const { error } = outcome;
+      if (error instanceof Bitrix24RestUnavailableError) {
+        accessLost(portalId, conn.domain, error);
+        throw error;
+      }
+      if (error.b24Error === 'OPERATION_TIME_LIMIT') {
+        if (limitWaits >= MAX_LIMIT_WAITS) throw error;
+        limitWaits += 1;
+        const until = limits.block(
+          portalId,
+          method,
+          outcome.time,
+          clock.now(),
+          UNKNOWN_RESET_WAIT_MS,
+        );
+        await waitForReset(portalId, method, until);
+        continue;
+      }
       if (outcome.authFailure) {
         if (renewalsDone >= MAX_AUTH_RENEWALS) {
           throw new Bitrix24Error(`${error.message} (still after renewing the token)`, {
@@ -359,6 +466,8 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
       };
     },
     restRequests: (portalId: string) => counts.get(portalId) ?? 0,
+    accessProblems: () => [...access.values()],
+    close: () => closing.abort(),
     forget(portalId: string) {
       connections.delete(portalId);
     },

@@ -1,4 +1,9 @@
-import { Bitrix24Error, bitrix24ErrorFromAnswer } from './errors.js';
+import {
+  Bitrix24Error,
+  Bitrix24RestUnavailableError,
+  bitrix24ErrorFromAnswer,
+  isRestUnavailable,
+} from './errors.js';
 import { readJson, transportError } from './http.js';
 
 /**
@@ -27,11 +32,18 @@ export async function callWithToken<T = unknown>(req: {
   }
   const body = await readJson(res);
   if (body && typeof body.error === 'string') {
+    const description =
+      typeof body.error_description === 'string' ? body.error_description : undefined;
+    if (isRestUnavailable(body.error, res.status, description))
+      throw new Bitrix24RestUnavailableError(new URL(req.clientEndpoint).host, {
+        httpStatus: res.status,
+        ...(description ? { description } : {}),
+      });
     throw bitrix24ErrorFromAnswer({
       what: req.method,
       httpStatus: res.status,
       b24Error: body.error,
-      description: typeof body.error_description === 'string' ? body.error_description : undefined,
+      description,
     });
   }
   if (!res.ok || !body || !('result' in body)) {

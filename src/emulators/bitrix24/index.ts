@@ -142,8 +142,13 @@ export interface Bitrix24Emulator {
   setBucket(rate: number, burst: number): void;
   /** Lifetime of access tokens issued from now on. */
   setAccessTokenTtl(sec: number): void;
-  /** While on, `method` answers 429 OPERATION_TIME_LIMIT. */
-  setMethodBlocked(method: string, on: boolean): void;
+  /**
+   * While on, `method` answers 429 OPERATION_TIME_LIMIT with `time.operating_reset_at`; with
+   * `untilMs` (epoch ms, emulator clock) the block lifts by itself then, as on Bitrix24.
+   */
+  setMethodBlocked(method: string, on: boolean, untilMs?: number): void;
+  /** While on, every REST call answers 401 ACCESS_DENIED "REST is available only on commercial plans." */
+  setRestUnavailable(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -315,9 +320,12 @@ export async function startBitrix24Emulator(
     setAccessTokenTtl: (sec) => {
       core.tokens.ttlSec = sec;
     },
-    setMethodBlocked: (method, on) => {
-      if (on) core.faults.blockedMethods.add(method.toLowerCase());
+    setMethodBlocked: (method, on, untilMs) => {
+      if (on) core.faults.blockedMethods.set(method.toLowerCase(), untilMs ?? null);
       else core.faults.blockedMethods.delete(method.toLowerCase());
+    },
+    setRestUnavailable: (on) => {
+      core.faults.restUnavailable = on;
     },
     close: async () => {
       await app.close();

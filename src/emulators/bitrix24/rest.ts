@@ -12,8 +12,9 @@ function sendError(
   status: number,
   error: string,
   description: string,
+  extra: Record<string, unknown> = {},
 ): FastifyReply {
-  return reply.code(status).send({ error, error_description: description });
+  return reply.code(status).send({ error, error_description: description, ...extra });
 }
 
 /**
@@ -31,11 +32,19 @@ export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
   };
 
   const dispatch = (method: string, params: Params, ctx: MethodContext): MethodReply => {
-    if (core.faults.blockedMethods.has(method)) {
+    const now = core.clock.now();
+    const until = core.faults.blockedMethods.get(method);
+    if (until !== undefined && until !== null && until <= now)
+      core.faults.blockedMethods.delete(method);
+    else if (until !== undefined) {
+      // limits.md: the block lifts by itself at operating_reset_at, which every answer's
+      // `time` carries; a block without an end reports the usual 10-minute horizon.
+      const time = timeInfo(now, now);
       throw new ApiError(
         429,
         'OPERATION_TIME_LIMIT',
         'Method is blocked due to operation time limit.',
+        { time: { ...time, operating_reset_at: Math.ceil((until ?? now + 600_000) / 1000) } },
       );
     }
     if (method === 'batch')
@@ -78,6 +87,15 @@ export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
         return sendError(reply, 401, 'expired_token', 'The access token provided has expired.');
       if (check === 'invalid')
         return sendError(reply, 401, 'invalid_token', 'The access token provided is invalid.');
+      if (core.faults.restUnavailable) {
+        // _includes/system-errors.md: 401 ACCESS_DENIED on a plan without REST.
+        return sendError(
+          reply,
+          401,
+          'ACCESS_DENIED',
+          'REST is available only on commercial plans.',
+        );
+      }
       if (!core.bucket.tryAcquire(core.identity.memberId)) {
         return sendError(reply, 503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests');
       }
@@ -95,7 +113,7 @@ export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
         });
       } catch (err) {
         if (err instanceof ApiError)
-          return sendError(reply, err.status, err.error, err.description);
+          return sendError(reply, err.status, err.error, err.description, err.extra);
         req.log.error({ err, method }, 'bitrix24 emulator: method crashed');
         return sendError(reply, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
       }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import type { PortalAccessProblem } from '../../bitrix24/limits.js';
 import type { Connection } from '../../store/dialects/types.js';
 import type { Metrics } from '../metrics.js';
 
@@ -10,6 +11,11 @@ export interface HealthDeps {
   beforeScrape?: () => Promise<void>;
   /** How long `/readyz` waits for the database before it answers 503 (default 3000 ms). */
   probeTimeoutMs?: number;
+  /**
+   * Portals whose Bitrix24 REST API refuses us (a plan without REST). Shown on `/readyz`
+   * under `bitrix24`; they do not make it fail: this instance still takes messages.
+   */
+  b24Access?: () => PortalAccessProblem[];
 }
 
 /** Resolves with `p`, or rejects with `what timed out` after `ms`. */
@@ -26,9 +32,22 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
 
   /**
    * Ready = this instance can commit what it acknowledges. 503 with the reason while the
-   * database cannot be reached (PostgreSQL down, the SQLite file gone).
+   * database cannot be reached (PostgreSQL down, the SQLite file gone). Portals whose REST
+   * API is unavailable are listed under `bitrix24` either way.
    */
   app.get('/readyz', async (_req, reply) => {
+    const problems = deps.b24Access?.() ?? [];
+    const bitrix24 = problems.length
+      ? {
+          bitrix24: problems.map((p) => ({
+            portal: p.portalId,
+            ...(p.domain ? { domain: p.domain } : {}),
+            problem: p.problem,
+            message: p.message,
+            since: new Date(p.since).toISOString(),
+          })),
+        }
+      : {};
     try {
       await within(
         sql`select 1`.execute(deps.conn.db),
@@ -40,9 +59,10 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         ok: false,
         database: deps.conn.caps.name,
         reason: `database: ${(err as Error).message}`,
+        ...bitrix24,
       });
     }
-    return { ok: true, database: deps.conn.caps.name };
+    return { ok: true, database: deps.conn.caps.name, ...bitrix24 };
   });
 
   app.get('/metrics', async (_req, reply) => {

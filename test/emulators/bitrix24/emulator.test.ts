@@ -477,6 +477,41 @@ describe('REST faithfulness', () => {
     expect((await rest('app.info')).status).toBe(200);
   });
 
+  it('OPERATION_TIME_LIMIT: 429 with time.operating_reset_at, lifting by itself then', async () => {
+    const clock = new FakeClock();
+    const e = await startBitrix24Emulator({ clock });
+    try {
+      const t = e.issueTokens().accessToken;
+      const until = clock.now() + 120_000;
+      e.setMethodBlocked('crm.contact.list', true, until);
+      const blocked = await rest('crm.contact.list', {}, t, e);
+      expect(blocked.status).toBe(429);
+      expect(blocked.body).toMatchObject({
+        error: 'OPERATION_TIME_LIMIT',
+        time: { operating_reset_at: until / 1000 },
+      });
+      // Other methods go on.
+      expect((await rest('app.info', {}, t, e)).status).toBe(200);
+      clock.advance(120_000);
+      expect((await rest('crm.contact.list', {}, t, e)).status).toBe(200);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a plan without REST: 401 ACCESS_DENIED on every method', async () => {
+    emu.setRestUnavailable(true);
+    expect(await rest('app.info')).toMatchObject({
+      status: 401,
+      body: {
+        error: 'ACCESS_DENIED',
+        error_description: 'REST is available only on commercial plans.',
+      },
+    });
+    emu.setRestUnavailable(false);
+    expect((await rest('app.info')).status).toBe(200);
+  });
+
   it('sender lifecycle: add, list, update, delete with documented errors', async () => {
     await registerSender();
     expect((await rest('messageservice.sender.list')).body.result).toEqual(['mts_sms_by']);
