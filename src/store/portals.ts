@@ -23,6 +23,8 @@ export interface PortalSettings {
   adminUserId?: number;
   /** The portal's language as Bitrix24 reported it at install/update (`ru`, `en`…). */
   detectedLanguage?: string;
+  /** Language of what Bitrix24 users read from us, when set by the admin (`ru` or `en`); default from the portal. */
+  language?: 'ru' | 'en';
 }
 
 export interface InstalledPortal {

@@ -21,6 +21,7 @@ import { registerRest } from './rest.js';
 import {
   type BizprocEventRecord,
   type MessageRecord,
+  type NotificationRecord,
   PortalState,
   type RobotRecord,
   type SenderRecord,
@@ -131,6 +132,8 @@ export interface Bitrix24Emulator {
   readonly timelineComments: readonly TimelineCommentRecord[];
   readonly bizprocEvents: readonly BizprocEventRecord[];
   readonly userFields: readonly UserFieldRecord[];
+  /** System notifications users have (`im.notify.system.add`; a TAG replaces earlier ones). */
+  readonly notifications: readonly NotificationRecord[];
 
   /** While on, every REST and OAuth request answers 503 with an HTML body. */
   setOutage(on: boolean): void;
@@ -307,6 +310,9 @@ export async function startBitrix24Emulator(
     },
     get userFields() {
       return state.userFields;
+    },
+    get notifications() {
+      return state.notifications;
     },
     setOutage: (on) => {
       core.faults.outage = on;

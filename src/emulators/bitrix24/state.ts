@@ -85,6 +85,17 @@ export interface UserFieldRecord {
   LABEL?: unknown;
 }
 
+/** A system notification the app sent (`im.notify.system.add`) that the user still has. */
+export interface NotificationRecord {
+  ID: number;
+  USER_ID: number;
+  MESSAGE: string;
+  MESSAGE_OUT?: string;
+  TAG?: string;
+  SUB_TAG?: string;
+  at: number;
+}
+
 /** A portal user, as `profile` shows it. */
 export interface UserRecord {
   ID: string;
@@ -110,10 +121,20 @@ export class PortalState {
   readonly bizprocEvents: BizprocEventRecord[] = [];
   readonly timelineComments: TimelineCommentRecord[] = [];
   readonly userFields: UserFieldRecord[] = [];
+  /** Notifications users still have: one with a TAG removes earlier ones with that TAG. */
+  notifications: NotificationRecord[] = [];
   readonly restRequests = { total: 0, byMethod: {} as Record<string, number> };
   /** Requests to the OAuth token endpoint. */
   oauthRequests = 0;
-  private nextIds = { timeline: 1, userField: 1 };
+  private nextIds = { timeline: 1, userField: 1, notification: 1 };
+
+  /** Adds a notification (replacing those with the same TAG); returns its id. */
+  addNotification(n: Omit<NotificationRecord, 'ID'>): number {
+    const ID = this.nextIds.notification++;
+    if (n.TAG) this.notifications = this.notifications.filter((x) => x.TAG !== n.TAG);
+    this.notifications.push({ ID, ...n });
+    return ID;
+  }
 
   /** `messages` is keyed by code and id: a message belongs to the provider it was sent through. */
   static messageKey(code: string, messageId: string): string {
