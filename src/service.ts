@@ -12,7 +12,7 @@ import {
   makeConsentSyncer,
 } from './consent/index.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
-import { timelineCommands } from './core/timelineNote.js';
+import { makeTimelineNotes } from './core/timelineNote.js';
 import { parseQuietHours, type QuietWindow } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -178,6 +178,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   };
   await loadDlrKeys();
 
+  const timelineNotes = makeTimelineNotes(conn);
   const pusher = makeStatusPusher({
     conn,
     api: b24,
@@ -186,11 +187,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     senderCode: SENDER_CODE,
     holder: instanceId,
     maxDelayMs: config.B24_PUSH_DELAY_MS,
-    extraCommands: timelineCommands,
-    extrasEnabled: async (portalId) => {
-      const p = await getPortal(conn, portalId);
-      return p ? portalSettings(p).timelineNotes !== false : false;
-    },
+    extraCommands: timelineNotes.commands,
+    extrasEnabled: timelineNotes.enabled,
     onBatch: (portalId, commands, ok) => {
       metrics.pushes.inc({ portal: portalId, outcome: ok ? 'sent' : 'failed' }, commands);
     },

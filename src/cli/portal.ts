@@ -18,6 +18,7 @@ interface SetOptions {
   restRate?: string;
   restBurst?: string;
   enterprise?: boolean;
+  language?: string;
 }
 
 /** Validates the options into a settings patch; throws with a message naming the option. */
@@ -38,6 +39,11 @@ export function settingsPatch(o: SetOptions): PortalSettings {
   if (o.timelineNotes !== undefined) {
     if (!['on', 'off'].includes(o.timelineNotes)) throw new Error('--timeline-notes: on or off');
     patch.timelineNotes = o.timelineNotes === 'on';
+  }
+  if (o.language !== undefined) {
+    if (o.language !== 'ru' && o.language !== 'en' && o.language !== 'auto')
+      throw new Error('--language: ru, en, or auto (the portal’s own language)');
+    patch.language = o.language === 'auto' ? undefined : o.language;
   }
   if (o.enterprise) Object.assign(patch, { restRate: 5, restBurst: 250 });
   if (o.restRate !== undefined) {
@@ -98,6 +104,10 @@ export function portalCommand(program: Command): void {
     )
     .option('--quiet-hours <HH:MM-HH:MM>', 'marketing quiet hours, Europe/Minsk; "" for none')
     .option('--timeline-notes <on|off>', 'CRM timeline note when a card SMS fails (default on)')
+    .option(
+      '--language <ru|en|auto>',
+      'language of timeline notes and admin alerts (default auto: the portal’s language, Russian unless it is another)',
+    )
     .option('--enterprise', 'Bitrix24 Enterprise REST limits (5 req/s, burst 250)')
     .option('--rest-rate <n>', 'Bitrix24 REST requests per second for this portal')
     .option('--rest-burst <n>', 'Bitrix24 REST burst for this portal')

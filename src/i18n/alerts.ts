@@ -1,4 +1,5 @@
 import type { Lang } from './lang.js';
+import { PRODUCT } from './texts.js';
 
 /** What an administrator is told through a Bitrix24 system notification. */
 export type AdminAlert =
@@ -19,8 +20,6 @@ export function minskTime(epochMs: number, lang: Lang): string {
     timeStyle: 'short',
   }).format(epochMs);
 }
-
-const PRODUCT: Record<Lang, string> = { ru: 'SMS через МТС Беларусь', en: 'MTS Belarus SMS' };
 
 /** The notification text for `alert` in `lang` (plain text; Bitrix24 trims it). */
 export function alertText(alert: AdminAlert, lang: Lang): string {

@@ -64,6 +64,9 @@ describe('b24-mts-sms CLI', () => {
     const bad = await runCli(['portal', 'set', 'm1', '--sender', 'WAY_TOO_LONG_NAME'], env);
     expect(bad.code).toBe(2);
     expect(bad.output).toContain('--sender');
+    const badLang = await runCli(['portal', 'set', 'm1', '--language', 'de'], env);
+    expect(badLang.code).toBe(2);
+    expect(badLang.output).toContain('--language: ru, en, or auto');
     const ok = await runCli(
       [
         'portal',
@@ -76,6 +79,8 @@ describe('b24-mts-sms CLI', () => {
         '--timeline-notes',
         'off',
         '--enterprise',
+        '--language',
+        'en',
       ],
       env,
     );
@@ -87,6 +92,7 @@ describe('b24-mts-sms CLI', () => {
       timelineNotes: false,
       restRate: 5,
       restBurst: 250,
+      language: 'en',
     });
   });
 

@@ -143,6 +143,8 @@ export interface Bitrix24Emulator {
   revokeRefreshTokens(): void;
   /** Changes the portal's bucket (and empties it). */
   setBucket(rate: number, burst: number): void;
+  /** The portal's language from now on (app events' LANGUAGE_ID, `app.info`). */
+  setLanguage(id: string): void;
   /** Lifetime of access tokens issued from now on. */
   setAccessTokenTtl(sec: number): void;
   /**
@@ -322,6 +324,9 @@ export async function startBitrix24Emulator(
     setBucket: (rate, burst) => {
       core.bucket.setLimits(core.identity.memberId, { rate, burst });
       core.bucket.reset();
+    },
+    setLanguage: (id) => {
+      core.language = id;
     },
     setAccessTokenTtl: (sec) => {
       core.tokens.ttlSec = sec;
