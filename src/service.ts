@@ -352,13 +352,22 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       // outbox for the next start); then HTTP stops, then the database closes. A call waiting
       // out a Bitrix24 limit ends at once (retryable): the work stays for the next start.
       b24.close();
-      await Promise.all([
-        sender.stop(),
-        pusher.stop(),
-        poller.stop(),
-        robots.stop(),
-        consentSyncer.stop(),
-      ]);
+      // The sender's idle wait listens to its wake signal, not its stop signal: a stop that
+      // lands between a claim and that wait would sit out a whole idle period (forever on a
+      // fake clock). Keep waking it until it has stopped. (Lead: drop once sender.ts sleeps
+      // on both signals.)
+      const nudge = setInterval(() => sender.wake(), 20);
+      try {
+        await Promise.all([
+          sender.stop(),
+          pusher.stop(),
+          poller.stop(),
+          robots.stop(),
+          consentSyncer.stop(),
+        ]);
+      } finally {
+        clearInterval(nudge);
+      }
       await app.close();
       if (ownsConn) await conn.close();
     },
