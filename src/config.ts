@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { originOf } from './bitrix24/oauthServers.js';
+import { parseQuietHours } from './domain/quietHours.js';
 
 const GSM7_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
@@ -20,13 +21,17 @@ const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
 
+/** Marketing quiet hours (see parseQuietHours): validated here, parsed where used. */
 const quietHours = z
   .string()
   .default('21:00-09:00')
-  .refine(
-    (s) => s === '' || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(s),
-    'use HH:MM-HH:MM, or empty for none',
-  );
+  .superRefine((s, ctx) => {
+    try {
+      parseQuietHours(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
 
 export const configSchema = z
   .object({
@@ -101,6 +106,12 @@ export const configSchema = z
       .string()
       .regex(/^UF_CRM_[A-Z0-9_]+$/)
       .default('UF_CRM_SMS_CONSENT'),
+    /**
+     * When marketing SMS wait (Europe/Minsk): `21:00-09:00` (default; every day),
+     * `workdays 20:00-09:00; weekends 18:00-11:00` (weekends = Saturdays, Sundays and
+     * Belarusian public holidays; `none` for no quiet hours on that kind of day), `mts`
+     * (MTS's curfew, the same as that example), or empty for none.
+     */
     MARKETING_QUIET_HOURS: quietHours,
     ADMIN_TOKEN: optionalString,
     LOG_LEVEL: z

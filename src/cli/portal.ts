@@ -102,7 +102,10 @@ export function portalCommand(program: Command): void {
       '--sender-marketing <alpha>',
       'alpha name for marketing SMS (overrides MTS_SENDER_MARKETING)',
     )
-    .option('--quiet-hours <HH:MM-HH:MM>', 'marketing quiet hours, Europe/Minsk; "" for none')
+    .option(
+      '--quiet-hours <spec>',
+      'marketing quiet hours, Europe/Minsk: "21:00-09:00" (every day), "workdays 20:00-09:00; weekends 18:00-11:00" (weekends include Belarusian public holidays), "mts" (the MTS curfew), or "" for none',
+    )
     .option('--timeline-notes <on|off>', 'CRM timeline note when a card SMS fails (default on)')
     .option(
       '--language <ru|en|auto>',
