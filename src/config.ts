@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { originOf } from './bitrix24/oauthServers.js';
+import { parseQuietHours } from './domain/quietHours.js';
 import { DEFAULT_MAX_PARTS, MTS_MAX_PARTS } from './domain/segments.js';
 
 const GSM7_BASIC =
@@ -20,13 +22,17 @@ const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
 
+/** Marketing quiet hours (see parseQuietHours): validated here, parsed where used. */
 const quietHours = z
   .string()
   .default('21:00-09:00')
-  .refine(
-    (s) => s === '' || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(s),
-    'use HH:MM-HH:MM, or empty for none',
-  );
+  .superRefine((s, ctx) => {
+    try {
+      parseQuietHours(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
 
 export const configSchema = z
   .object({
@@ -42,13 +48,35 @@ export const configSchema = z
     B24_CLIENT_ID: optionalString,
     B24_CLIENT_SECRET: optionalString,
     /**
-     * The Bitrix24 OAuth server that issued our app's tokens (cloud: oauth.bitrix.info; an
-     * on-premise portal: its own address). Installs are verified by a token refresh there.
+     * The Bitrix24 OAuth servers we trust, comma-separated (default `https://oauth.bitrix.info`;
+     * the Russian cloud also uses `https://oauth.bitrix24.tech`; an on-premise portal is its
+     * own). Installs and updates are verified, and tokens refreshed, only there: a posted
+     * `server_endpoint` is used when its origin is on this list, else the install is refused.
+     * The first entry is the default. Parsed into a list of origins.
      */
     B24_OAUTH_URL: z
-      .url()
+      .string()
       .default('https://oauth.bitrix.info')
-      .transform((u) => u.replace(/\/+$/, '')),
+      .transform((v, ctx) => {
+        const parts = v
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
+        const origins: string[] = [];
+        for (const p of parts) {
+          const origin = originOf(p);
+          if (!origin) {
+            ctx.addIssue({ code: 'custom', message: `"${p}" is not an http(s) URL` });
+            return z.NEVER;
+          }
+          origins.push(origin);
+        }
+        if (origins.length === 0) {
+          ctx.addIssue({ code: 'custom', message: 'name at least one OAuth server URL' });
+          return z.NEVER;
+        }
+        return origins as readonly string[];
+      }),
     /** Leaky bucket per portal: requests per second it drains (2; Enterprise 5). */
     B24_RATE: z.coerce.number().positive().default(2),
     /** Leaky bucket per portal: requests it holds before blocking (50; Enterprise 250). */
@@ -106,6 +134,12 @@ export const configSchema = z
       .string()
       .regex(/^UF_CRM_[A-Z0-9_]+$/)
       .default('UF_CRM_SMS_CONSENT'),
+    /**
+     * When marketing SMS wait (Europe/Minsk): `21:00-09:00` (default; every day),
+     * `workdays 20:00-09:00; weekends 18:00-11:00` (weekends = Saturdays, Sundays and
+     * Belarusian public holidays; `none` for no quiet hours on that kind of day), `mts`
+     * (MTS's curfew, the same as that example), or empty for none.
+     */
     MARKETING_QUIET_HOURS: quietHours,
     ADMIN_TOKEN: optionalString,
     LOG_LEVEL: z

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js';
-import { refreshTokens } from './bitrix24/oauth.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import {
@@ -15,7 +14,7 @@ import {
 import { intakeSms, type SenderChoice } from './core/intake.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
 import { decryptSecret } from './core/secrets.js';
-import { timelineCommands } from './core/timelineNote.js';
+import { makeTimelineNotes } from './core/timelineNote.js';
 import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -84,7 +83,7 @@ export interface Service {
   ): Promise<{ portalId: string; domain: string; sender: string; robot: string }[]>;
   /** Starts the background workers (sender, status pusher). */
   startWorkers(): void;
-  /** Stops accepting requests, finishes in-flight sends, closes the database. */
+  /** Finishes in-flight sends (intake still accepted meanwhile), stops HTTP, closes the database. */
   close(): Promise<void>;
 }
 
@@ -94,7 +93,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const clock = opts.clock ?? systemClock;
   const instanceId = randomUUID();
   const ownsConn = !opts.conn;
-  const conn = opts.conn ?? connect(config.DATABASE_URL);
+  const conn =
+    opts.conn ??
+    connect(config.DATABASE_URL, {
+      onConnectionError: (err) =>
+        logger.warn({ err: err.message }, 'database connection lost; reconnecting on next use'),
+    });
   if (ownsConn) await migrate(conn);
   const metrics = createMetrics();
 
@@ -156,10 +160,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     }
     return contractCache;
   };
-  const oauthUrl = opts.endpoints?.b24.oauthUrl ?? config.B24_OAUTH_URL;
-  const b24Creds = opts.endpoints?.b24 ?? {
-    clientId: config.B24_CLIENT_ID ?? '',
-    clientSecret: config.B24_CLIENT_SECRET ?? '',
+  const oauthServers = opts.endpoints?.b24.oauthUrl
+    ? [opts.endpoints.b24.oauthUrl]
+    : config.B24_OAUTH_URL;
+  const b24Creds = {
+    clientId: opts.endpoints?.b24.clientId ?? config.B24_CLIENT_ID ?? '',
+    clientSecret: opts.endpoints?.b24.clientSecret ?? config.B24_CLIENT_SECRET ?? '',
   };
 
   const bucketOverrides: Record<string, { rate: number; burst: number }> = {};
@@ -173,6 +179,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   }
   const b24 = createBitrix24Client({
     ...b24Creds,
+    oauthServers,
     tokens: makeTokenStore(conn, clock),
     rate: config.B24_RATE,
     burst: config.B24_BURST,
@@ -246,6 +253,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onOutcome: (_m, outcome) => metrics.sends.inc({ outcome }),
   });
 
+  const timelineNotes = makeTimelineNotes(conn);
   const pusher = makeStatusPusher({
     conn,
     api: b24,
@@ -254,11 +262,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     senderCode: SENDER_CODE,
     holder: instanceId,
     maxDelayMs: config.B24_PUSH_DELAY_MS,
-    extraCommands: timelineCommands,
-    extrasEnabled: async (portalId) => {
-      const p = await getPortal(conn, portalId);
-      return p ? portalSettings(p).timelineNotes !== false : false;
-    },
+    extraCommands: timelineNotes.commands,
+    extrasEnabled: timelineNotes.enabled,
     onBatch: (portalId, commands, ok) => {
       metrics.pushes.inc({ portal: portalId, outcome: ok ? 'sent' : 'failed' }, commands);
     },
@@ -382,6 +387,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       const st = sender.status();
       return { paused: st.paused, holds: st.holds, pace: st.pace };
     },
+    b24Access: () => b24.accessProblems(),
     beforeScrape: async () => {
       const depth = await queueDepth(conn, clock.now());
       metrics.queueDepth.set(depth.queued);
@@ -413,16 +419,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return registerPortal(registerDeps, portal);
     },
     onQueued: () => sender.wake(),
-    oauthServerEndpoint: `${oauthUrl}/rest/`,
-    verifyInstall: (refreshToken) =>
-      refreshTokens({
-        ...b24Creds,
-        serverEndpoint: `${oauthUrl}/rest/`,
-        refreshToken,
-        fetch,
-        timeoutMs: 15_000,
-        now: clock.now(),
-      }),
+    oauth: { ...b24Creds, servers: oauthServers },
   });
   adminRoutes(app, {
     conn,
@@ -467,7 +464,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       retention.start();
     },
     async close() {
-      await app.close();
+      // Workers drain first while HTTP still accepts and commits intake (it waits in the
+      // outbox for the next start); then HTTP stops, then the database closes. A call waiting
+      // out a Bitrix24 limit ends at once (retryable): the work stays for the next start.
+      b24.close();
       await Promise.all([
         sender.stop(),
         pusher.stop(),
@@ -476,6 +476,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         consentSyncer.stop(),
         retention.stop(),
       ]);
+      await app.close();
       if (ownsConn) await conn.close();
     },
   };

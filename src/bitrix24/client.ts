@@ -1,10 +1,17 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { decodeBatch, encodeBatch } from './batch.js';
-import { Bitrix24Error, bitrix24ErrorFromAnswer } from './errors.js';
+import {
+  Bitrix24Error,
+  Bitrix24RestUnavailableError,
+  bitrix24ErrorFromAnswer,
+  isRestUnavailable,
+} from './errors.js';
 import { readJson, transportError } from './http.js';
 import { type BucketLimits, LeakyBucket } from './leakyBucket.js';
+import { OperatingLimits, type PortalAccessProblem } from './limits.js';
 import { refreshTokens } from './oauth.js';
+import { trustedOAuthServers } from './oauthServers.js';
 import type {
   BatchCommand,
   BatchItemResult,
@@ -21,6 +28,12 @@ export interface Bitrix24ClientOptions {
   clientSecret: string;
   /** Where connections are read and refreshed pairs persisted. */
   tokens: TokenStore;
+  /**
+   * The OAuth servers tokens may be refreshed at (B24_OAUTH_URL origins; the first is the
+   * default). A portal's stored `server_endpoint` is used only when it is on this list;
+   * otherwise the refresh goes to the first entry, never to the stored address.
+   */
+  oauthServers: readonly string[];
   /** Requests per second per portal. Default 2 (Bitrix24's drain rate on most plans). */
   rate?: number;
   /** Burst per portal. Default 50 (Bitrix24's bucket size on most plans). */
@@ -50,6 +63,14 @@ export interface Bitrix24ClientOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** Random source for jitter, in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * A method blocked by OPERATION_TIME_LIMIT (429) is not called again on that portal before
+   * its `operating_reset_at`. A call waits for it when the block lifts within this many ms,
+   * then retries; a longer block fails the call at once with a retryable error whose
+   * `retryAfterMs` is the rest of the wait (the caller reschedules; a worker must not hold
+   * claimed work for up to 10 minutes). Default 30 000 ms.
+   */
+  maxLimitWaitMs?: number;
 }
 
 /** What a REST method answered: `result` plus the paging fields of list methods. */
@@ -72,6 +93,13 @@ export interface Bitrix24Client extends Bitrix24Api {
   forget(portalId: string): void;
   /** The client's per-portal limiter. */
   readonly bucket: LeakyBucket;
+  /**
+   * Portals whose REST API refuses us as a whole (a plan without REST), since when and what
+   * the administrator should do. A portal leaves the list on its next successful call.
+   */
+  accessProblems(): PortalAccessProblem[];
+  /** Ends every wait for a Bitrix24 limit (with a retryable error): the service is stopping. */
+  close(): void;
 }
 
 const METHOD_NAME = /^[a-zA-Z0-9_.]+$/;
@@ -82,9 +110,16 @@ const EARLY_REFRESH_MS = 30_000;
 /** Token renewals tried within one call before it gives up with action 'pause'. */
 const MAX_AUTH_RENEWALS = 2;
 
+/** When a blocked method's reset time is unknown, look again after this long. */
+const UNKNOWN_RESET_WAIT_MS = 60_000;
+/** Waits for OPERATION_TIME_LIMIT within one call before it gives up. */
+const MAX_LIMIT_WAITS = 12;
+/** `operating_reset_at` has one-second resolution: retry a moment after it. */
+const RESET_MARGIN_MS = 1_000;
+
 type Attempt =
   | { ok: true; answer: RawAnswer }
-  | { ok: false; error: Bitrix24Error; authFailure: boolean };
+  | { ok: false; error: Bitrix24Error; authFailure: boolean; time?: unknown };
 
 /**
  * A Bitrix24 REST client for an OAuth local application, one instance for all portals.
@@ -111,6 +146,12 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     overrides: opts.bucketOverrides,
   });
 
+  const maxLimitWaitMs = opts.maxLimitWaitMs ?? 30_000;
+  const limits = new OperatingLimits();
+  const access = new Map<string, PortalAccessProblem>();
+  const closing = new AbortController();
+  const oauth = trustedOAuthServers(opts.oauthServers);
+  const untrustedWarned = new Set<string>();
   const connections = new Map<string, PortalConnection>();
   const renewals = new Map<string, Promise<void>>();
   const counts = new Map<string, number>();
@@ -163,13 +204,19 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
         typeof body.error_description === 'string' ? body.error_description : undefined;
       return {
         ok: false,
-        error: bitrix24ErrorFromAnswer({
-          what: method,
-          httpStatus: res.status,
-          b24Error,
-          description,
-        }),
+        error: isRestUnavailable(b24Error, res.status, description)
+          ? new Bitrix24RestUnavailableError(conn.domain || portalId, {
+              httpStatus: res.status,
+              ...(description ? { description } : {}),
+            })
+          : bitrix24ErrorFromAnswer({
+              what: method,
+              httpStatus: res.status,
+              b24Error,
+              description,
+            }),
         authFailure: AUTH_ERRORS.has(b24Error),
+        time: body.time,
       };
     }
     if (!res.ok || !body || !('result' in body)) {
@@ -184,6 +231,7 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
         : bitrix24ErrorFromAnswer({ what: method, httpStatus: res.status });
       return { ok: false, error, authFailure: false };
     }
+    limits.note(portalId, method, body.time);
     const answer: RawAnswer = { result: body.result };
     const total = Number(body.total);
     if (body.total !== undefined && Number.isFinite(total)) answer.total = total;
@@ -194,12 +242,21 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
 
   async function doRefresh(portalId: string): Promise<PortalTokens> {
     const conn = await connection(portalId);
+    const trusted = oauth.match(conn.serverEndpoint);
+    const serverEndpoint = trusted ?? oauth.defaultEndpoint;
+    if (!trusted && !untrustedWarned.has(portalId)) {
+      untrustedWarned.add(portalId);
+      log?.warn(
+        { portalId, stored: conn.serverEndpoint, using: serverEndpoint },
+        'bitrix24: the stored OAuth server is not on B24_OAUTH_URL; refreshing at the default one',
+      );
+    }
     let fresh: PortalTokens;
     try {
       fresh = await refreshTokens({
         clientId: opts.clientId,
         clientSecret: opts.clientSecret,
-        serverEndpoint: conn.serverEndpoint,
+        serverEndpoint,
         refreshToken: conn.refreshToken,
         fetch: fetchImpl,
         timeoutMs,
@@ -264,6 +321,51 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     });
   }
 
+  /**
+   * Waits until a blocked method's `operating_reset_at` (plus a second), or throws a
+   * retryable error when that is further away than `maxLimitWaitMs` or the client closes.
+   */
+  async function waitForReset(portalId: string, method: string, until: number): Promise<void> {
+    const ms = until + RESET_MARGIN_MS - clock.now();
+    const blockedError = (why: string) =>
+      new Bitrix24Error(
+        `Bitrix24 blocked ${method} on portal ${portalId} until ${new Date(until).toISOString()} (OPERATION_TIME_LIMIT: its server-time budget is spent); ${why}`,
+        {
+          action: 'retry',
+          code: 'B24_OPERATION_TIME_LIMIT',
+          b24Error: 'OPERATION_TIME_LIMIT',
+          httpStatus: 429,
+          retryAfterMs: Math.max(0, ms),
+        },
+      );
+    if (closing.signal.aborted) throw blockedError('the client is closing');
+    if (ms > maxLimitWaitMs) throw blockedError('retry later');
+    log?.warn(
+      { portalId, method, until: new Date(until).toISOString() },
+      'bitrix24: method blocked by OPERATION_TIME_LIMIT; waiting for operating_reset_at',
+    );
+    await clock.sleep(ms, closing.signal);
+    if (closing.signal.aborted) throw blockedError('the client is closing');
+  }
+
+  /** First ACCESS_DENIED for the plan in this run: log it once, show it on /readyz. */
+  function accessLost(portalId: string, domain: string, err: Bitrix24RestUnavailableError): void {
+    if (access.has(portalId)) return;
+    access.set(portalId, {
+      portalId,
+      ...(domain ? { domain } : {}),
+      problem: 'rest_unavailable',
+      message: err.message,
+      since: clock.now(),
+    });
+    log?.error({ portalId, domain }, err.message);
+  }
+
+  function accessRestored(portalId: string): void {
+    if (!access.delete(portalId)) return;
+    log?.info({ portalId }, 'bitrix24: the portal accepts REST calls again');
+  }
+
   async function callRaw(
     portalId: string,
     method: string,
@@ -277,7 +379,10 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
     }
     let transient = 0;
     let renewalsDone = 0;
+    let limitWaits = 0;
     for (;;) {
+      const blocked = limits.blockedUntil(portalId, method, clock.now());
+      if (blocked !== undefined) await waitForReset(portalId, method, blocked);
       let conn = await connection(portalId);
       if (renewalsDone === 0 && conn.expiresAt - clock.now() < EARLY_REFRESH_MS) {
         // Renew a token we know is (about to be) expired before using it: the 401 it would
@@ -300,8 +405,28 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
         if (waitMs > 0) await clock.sleep(waitMs);
       } else await bucket.acquire(portalId);
       const outcome = await attempt(portalId, conn, method, params);
-      if (outcome.ok) return outcome.answer;
+      if (outcome.ok) {
+        accessRestored(portalId);
+        return outcome.answer;
+      }
       const { error } = outcome;
+      if (error instanceof Bitrix24RestUnavailableError) {
+        accessLost(portalId, conn.domain, error);
+        throw error;
+      }
+      if (error.b24Error === 'OPERATION_TIME_LIMIT') {
+        if (limitWaits >= MAX_LIMIT_WAITS) throw error;
+        limitWaits += 1;
+        const until = limits.block(
+          portalId,
+          method,
+          outcome.time,
+          clock.now(),
+          UNKNOWN_RESET_WAIT_MS,
+        );
+        await waitForReset(portalId, method, until);
+        continue;
+      }
       if (outcome.authFailure) {
         if (renewalsDone >= MAX_AUTH_RENEWALS) {
           throw new Bitrix24Error(`${error.message} (still after renewing the token)`, {
@@ -358,6 +483,8 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions): Bitrix24Clien
       };
     },
     restRequests: (portalId: string) => counts.get(portalId) ?? 0,
+    accessProblems: () => [...access.values()],
+    close: () => closing.abort(),
     forget(portalId: string) {
       connections.delete(portalId);
     },

@@ -94,3 +94,41 @@ export function bitrix24ErrorFromAnswer(ctx: {
     ambiguous: ctx.httpStatus >= 500 && ctx.b24Error !== 'QUERY_LIMIT_EXCEEDED',
   });
 }
+
+/**
+ * The portal's plan has no REST API (`_includes/system-errors.md`: `ACCESS_DENIED`, "REST is
+ * available only on commercial plans"; webhooks read "…only by subscription"). Nothing the
+ * app does through REST can work until the plan changes: action 'pause'.
+ */
+export class Bitrix24RestUnavailableError extends Bitrix24Error {
+  constructor(portal: string, opts: { httpStatus?: number; description?: string }) {
+    super(
+      `Bitrix24 portal ${portal} refuses every REST call (ACCESS_DENIED${opts.description ? `: ${opts.description}` : ''}): its plan does not include the REST API. The SMS provider cannot register or report statuses until the portal is on a plan with REST (a commercial plan or its trial); then run \`b24-mts-sms register\`.`,
+      {
+        action: 'pause',
+        code: 'B24_REST_UNAVAILABLE',
+        b24Error: 'ACCESS_DENIED',
+        ...(opts.httpStatus !== undefined ? { httpStatus: opts.httpStatus } : {}),
+        ...(opts.description !== undefined ? { description: opts.description } : {}),
+      },
+    );
+  }
+}
+
+/**
+ * True for the plan-level ACCESS_DENIED. The same code also means "not an administrator" or
+ * "application context required" (400/403, method-level): those stay permanent errors.
+ */
+export function isRestUnavailable(
+  b24Error: string | undefined,
+  httpStatus: number,
+  description: string | undefined,
+): boolean {
+  if (b24Error !== 'ACCESS_DENIED') return false;
+  if (
+    description &&
+    /commercial plan|only by subscription|REST is available only/i.test(description)
+  )
+    return true;
+  return httpStatus === 401 && !description;
+}

@@ -42,6 +42,10 @@ export interface InstallEvent {
   clientEndpoint: string;
   /** OAuth server REST base; from `auth[server_endpoint]`, else `https://oauth.bitrix.info/rest/`. */
   serverEndpoint: string;
+  /** `auth[server_endpoint]` exactly as posted (absent from the install page form). Untrusted. */
+  postedServerEndpoint?: string;
+  /** The portal's language: `data[LANGUAGE_ID]` of an event, `LANG` of the install page (`ru`, `en`…). */
+  language?: string;
   /** Sent with events; the install page does not send one. */
   applicationToken?: string;
   status?: string;
@@ -204,6 +208,7 @@ const installPageSchema = z.object({
   member_id: str.min(1),
   DOMAIN: str.min(1),
   PROTOCOL: optStr,
+  LANG: optStr,
   status: optStr,
 });
 
@@ -232,6 +237,7 @@ export function parseInstallEvent(input: unknown, opts: ParseInstallOptions = {}
       clientEndpoint: `${scheme}://${p.DOMAIN}/rest/`,
       serverEndpoint: defaultServer,
       ...(p.status ? { status: p.status } : {}),
+      ...(p.LANG ? { language: p.LANG } : {}),
       tokens: {
         accessToken: p.AUTH_ID,
         refreshToken: p.REFRESH_ID,
@@ -249,8 +255,11 @@ export function parseInstallEvent(input: unknown, opts: ParseInstallOptions = {}
     clientEndpoint: a.client_endpoint || `https://${a.domain}/rest/`,
     serverEndpoint: a.server_endpoint || defaultServer,
   };
+  if (a.server_endpoint) out.postedServerEndpoint = a.server_endpoint;
   if (a.application_token) out.applicationToken = a.application_token;
   if (a.status) out.status = a.status;
+  const language = e.data?.LANGUAGE_ID;
+  if (typeof language === 'string' && language) out.language = language;
   if (a.access_token && a.refresh_token) {
     out.tokens = {
       accessToken: a.access_token,

@@ -8,7 +8,8 @@ export function migrateCommand(program: Command): void {
     .description('Bring the database schema up to date (serve does this at start too)')
     .action(async () => {
       const config = configOrExit();
-      const conn = connect(config.DATABASE_URL);
+      // The one command that may create a missing SQLite database: starting over is explicit.
+      const conn = connect(config.DATABASE_URL, { create: 'always' });
       try {
         const { applied } = await migrate(conn);
         process.stdout.write(

@@ -25,6 +25,7 @@ interface SetOptions {
   restRate?: string;
   restBurst?: string;
   enterprise?: boolean;
+  language?: string;
   mtsClientId?: string;
   mtsLogin?: string;
   mtsPassword?: string;
@@ -94,6 +95,11 @@ export function settingsPatch(o: SetOptions): PortalSettings {
   if (o.timelineNotes !== undefined) {
     if (!['on', 'off'].includes(o.timelineNotes)) throw new Error('--timeline-notes: on or off');
     patch.timelineNotes = o.timelineNotes === 'on';
+  }
+  if (o.language !== undefined) {
+    if (o.language !== 'ru' && o.language !== 'en' && o.language !== 'auto')
+      throw new Error('--language: ru, en, or auto (the portal’s own language)');
+    patch.language = o.language === 'auto' ? undefined : o.language;
   }
   if (o.enterprise) Object.assign(patch, { restRate: 5, restBurst: 250 });
   if (o.restRate !== undefined) {
@@ -168,8 +174,15 @@ export function portalCommand(program: Command): void {
       '--sender-marketing <alpha>',
       'alpha name for marketing SMS (overrides MTS_SENDER_MARKETING)',
     )
-    .option('--quiet-hours <HH:MM-HH:MM>', 'marketing quiet hours, Europe/Minsk; "" for none')
+    .option(
+      '--quiet-hours <spec>',
+      'marketing quiet hours, Europe/Minsk: "21:00-09:00" (every day), "workdays 20:00-09:00; weekends 18:00-11:00" (weekends include Belarusian public holidays), "mts" (the MTS curfew), or "" for none',
+    )
     .option('--timeline-notes <on|off>', 'CRM timeline note when a card SMS fails (default on)')
+    .option(
+      '--language <ru|en|auto>',
+      'language of timeline notes and admin alerts (default auto: the portal’s language, Russian unless it is another)',
+    )
     .option('--enterprise', 'Bitrix24 Enterprise REST limits (5 req/s, burst 250)')
     .option('--rest-rate <n>', 'Bitrix24 REST requests per second for this portal')
     .option('--rest-burst <n>', 'Bitrix24 REST burst for this portal')

@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { createLogger } from '../log.js';
 import { startSandbox } from '../sandbox.js';
 import { createService } from '../service.js';
+import { DatabaseMissingError } from '../store/errors.js';
 import { listPortals } from '../store/portals.js';
-import { configOrExit } from './common.js';
+import { configOrExit, fail } from './common.js';
 
 export function serveCommand(program: Command): void {
   program
@@ -30,6 +31,10 @@ export function serveCommand(program: Command): void {
         config,
         logger,
         ...(sandbox ? { endpoints: sandbox.endpoints } : {}),
+      }).catch(async (err: unknown) => {
+        await sandbox?.close();
+        if (err instanceof DatabaseMissingError) fail(err.message);
+        throw err;
       });
       await service.app.listen({ port: config.PORT, host: config.HOST });
       logger.info(

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Bitrix24Error } from '../bitrix24/errors.js';
 import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
+import { PROVIDER_DESCRIPTION, PROVIDER_NAME } from '../i18n/texts.js';
 import type { Connection } from '../store/dialects/types.js';
 import { markRegistered, type Portal } from '../store/portals.js';
 import { ROBOT_CODE, robotDefinition } from './robotDefinition.js';
@@ -45,8 +46,9 @@ export async function registerPortal(
     CODE: SENDER_CODE,
     TYPE: 'SMS',
     HANDLER: handlerUrl(deps.publicUrl, portal),
-    NAME: 'MTS Belarus SMS',
-    DESCRIPTION: 'SMS through MTS Communicator (Belarus), with delivery statuses',
+    // Maps keyed by language (messageservice-sender-add.md): each user sees their own.
+    NAME: PROVIDER_NAME,
+    DESCRIPTION: PROVIDER_DESCRIPTION,
   };
   let sender: 'added' | 'updated' | 'replaced' = 'added';
   try {

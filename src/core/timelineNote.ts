@@ -1,49 +1,36 @@
 import type { BatchCommand } from '../bitrix24/types.js';
-import { describeFailure, type MtsState } from '../domain/status.js';
+import { DEFAULT_LANG, type Lang, portalLang } from '../i18n/lang.js';
+import { explainFailReason, explainUndelivered } from '../i18n/reasons.js';
+import { NOT_DELIVERED, NOT_SENT, PRODUCT } from '../i18n/texts.js';
+import type { Connection } from '../store/dialects/types.js';
+import { getPortal, portalSettings } from '../store/portals.js';
 import type { PendingPush } from '../store/pushes.js';
 
 /** Bitrix24 CRM entity type ids → `crm.timeline.comment.add` ENTITY_TYPE. */
 const ENTITY_TYPES: Record<number, string> = { 1: 'lead', 2: 'deal', 3: 'contact', 4: 'company' };
 
-/** What the manager should do next, by outcome. */
-function advice(p: PendingPush): string {
-  if (p.state === 'failed') {
-    if (p.fail_reason?.includes('landline'))
-      return 'Add the client’s mobile number (+375 25/29/33/44) to the card and send again.';
-    if (p.fail_reason?.includes('not a Belarus number'))
-      return 'MTS Belarus delivers only to Belarus mobile numbers; contact the client another way.';
-    if (p.fail_reason?.includes('malformed'))
-      return 'Correct the phone number in the card and send again.';
-    if (p.fail_reason?.includes('consent'))
-      return 'The client has not agreed to marketing SMS; do not send marketing to this number.';
-    return 'Check the reason above; the message was not sent.';
-  }
-  if (p.state === 'EXPIRED')
-    return 'The phone was off or out of reach for the whole validity period; try again later or call.';
-  if (p.state === 'REJECTD')
-    return 'The operator blocked the message; check the text and the alpha name with MTS.';
-  return 'The subscriber could not receive it; check the number or contact the client another way.';
-}
-
 /** The text of the CRM timeline note for a message that ended failed or undelivered. */
-export function timelineComment(p: PendingPush): string {
-  const why =
-    p.state === 'failed'
-      ? (p.fail_reason ?? 'refused')
-      : describeFailure(p.state as MtsState, {
-          status: p.mts_status ?? 3,
-          ...(p.mts_substatus != null ? { substatus: p.mts_substatus } : {}),
-          ...(p.mts_hyber_status != null ? { msgStatus: p.mts_hyber_status } : {}),
-        });
-  const title = p.state === 'failed' ? 'SMS was not sent' : 'SMS was not delivered';
-  return `${title} (MTS Belarus SMS): ${why}. ${advice(p)}`;
+export function timelineComment(p: PendingPush, lang: Lang = DEFAULT_LANG): string {
+  const failed = p.state === 'failed';
+  const { why, advice } = failed
+    ? explainFailReason(p.fail_reason, lang)
+    : explainUndelivered(
+        p.state,
+        { status: p.mts_status, substatus: p.mts_substatus, hyberStatus: p.mts_hyber_status },
+        lang,
+      );
+  const title = (failed ? NOT_SENT : NOT_DELIVERED)[lang];
+  return `${title} (${PRODUCT[lang]}): ${why}. ${advice}`;
 }
 
 /**
  * Batch commands adding the note to each CRM entity the card send was bound to — only for a
  * final failure, only once per message, only for entity types the timeline API takes.
  */
-export function timelineCommands(p: PendingPush): Record<string, BatchCommand> {
+export function timelineCommands(
+  p: PendingPush,
+  lang: Lang = DEFAULT_LANG,
+): Record<string, BatchCommand> {
   if (
     p.timeline_noted ||
     (p.b24_status !== 'failed' && p.b24_status !== 'undelivered') ||
@@ -63,8 +50,31 @@ export function timelineCommands(p: PendingPush): Record<string, BatchCommand> {
     if (!type || !Number.isInteger(id) || id <= 0) return;
     out[`t${i}_${p.id}`] = {
       method: 'crm.timeline.comment.add',
-      params: { fields: { ENTITY_ID: id, ENTITY_TYPE: type, COMMENT: timelineComment(p) } },
+      params: { fields: { ENTITY_ID: id, ENTITY_TYPE: type, COMMENT: timelineComment(p, lang) } },
     };
   });
   return out;
+}
+
+/**
+ * The status pusher's hooks for timeline notes: `enabled(portalId)` says whether the portal
+ * wants them (setting `timelineNotes`, default on) and reads its language; `commands(p)` then
+ * writes each note in that language. The pusher asks `enabled` for a portal before building
+ * its commands; a portal it has not asked about gets Russian.
+ */
+export function makeTimelineNotes(conn: Connection): {
+  enabled(portalId: string): Promise<boolean>;
+  commands(p: PendingPush): Record<string, BatchCommand>;
+} {
+  const langs = new Map<string, Lang>();
+  return {
+    async enabled(portalId) {
+      const portal = await getPortal(conn, portalId);
+      if (!portal) return false;
+      const settings = portalSettings(portal);
+      langs.set(portalId, portalLang(settings));
+      return settings.timelineNotes !== false;
+    },
+    commands: (p) => timelineCommands(p, langs.get(p.portal_id) ?? DEFAULT_LANG),
+  };
 }

@@ -1,31 +1,85 @@
 import { ValidationError } from '../errors.js';
+import { isDayOff } from './belarusCalendar.js';
 
 /**
  * A daily window of local wall-clock time, `[start, end)`, in minutes after midnight.
- * `start > end` means the window crosses midnight (`21:00-09:00`).
+ * `start > end` means the window crosses midnight (`21:00-09:00`): on each calendar day it
+ * covers the morning up to `end` and the evening from `start`.
  */
-export interface QuietWindow {
+export interface DailyWindow {
   /** First quiet minute of the day, 0–1439. */
   start: number;
   /** First allowed minute again, 0–1440 (1440 = `24:00`). */
   end: number;
 }
 
-const WINDOW = /^\s*(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})\s*$/;
+/**
+ * Separate windows for working days and for days off (Saturdays, Sundays and Belarusian
+ * public holidays, see belarusCalendar.ts), each applied to its own calendar day. `null`:
+ * no quiet hours on such days.
+ */
+export interface QuietSchedule {
+  workdays: DailyWindow | null;
+  weekends: DailyWindow | null;
+}
+
+/** Marketing quiet hours: one window every day, or a schedule by kind of day. */
+export type QuietWindow = DailyWindow | QuietSchedule;
 
 /**
- * Parses `HH:MM-HH:MM` (e.g. `21:00-09:00`). Empty or blank means no quiet hours: null.
+ * MTS's optional curfew (SPEC §2): sending allowed 09:00–20:00 on working days and
+ * 11:00–18:00 on weekends and holidays — quiet outside those hours.
+ */
+export const MTS_CURFEW: QuietSchedule = {
+  workdays: { start: 20 * 60, end: 9 * 60 },
+  weekends: { start: 18 * 60, end: 11 * 60 },
+};
+
+const WINDOW = /^\s*(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})\s*$/;
+const CLAUSE = /^\s*(workdays|weekends|holidays)\s*[=:]?\s*(.*?)\s*$/i;
+
+const SYNTAX =
+  'expected HH:MM-HH:MM such as 21:00-09:00 (every day), "workdays 20:00-09:00; weekends 18:00-11:00" (weekends include Belarusian public holidays; a day kind may be "none"), "mts" (the MTS curfew), or empty for none';
+
+/**
+ * Parses marketing quiet hours (Europe/Minsk wall-clock time):
+ * - `''` — none;
+ * - `21:00-09:00` — the same quiet window every day (crossing midnight is fine);
+ * - `workdays 20:00-09:00; weekends 18:00-11:00` — by kind of day; `weekends` (alias
+ *   `holidays`) means Saturdays, Sundays and Belarusian public holidays; a kind left out, or
+ *   given as `none`, has no quiet hours; `,` separates clauses too;
+ * - `mts` — MTS's curfew, the same as the example above.
  * Throws a ValidationError on anything else, including a window that starts where it ends
  * (which could mean "never" or "always").
  */
 export function parseQuietHours(spec: string): QuietWindow | null {
-  if (spec.trim() === '') return null;
-  const m = WINDOW.exec(spec);
+  const text = spec.trim();
+  if (text === '') return null;
   const fail = (why: string) =>
     new ValidationError(
-      `quiet hours ${JSON.stringify(spec)}: ${why}; expected HH:MM-HH:MM such as 21:00-09:00, or empty for none`,
+      `quiet hours ${JSON.stringify(spec)}: ${why}; ${SYNTAX}`,
       'INVALID_QUIET_HOURS',
     );
+  if (text.toLowerCase() === 'mts') return MTS_CURFEW;
+  if (WINDOW.test(text)) return parseWindow(text, fail);
+  const schedule: QuietSchedule = { workdays: null, weekends: null };
+  const seen = new Set<string>();
+  for (const clause of text.split(/[;,]/)) {
+    if (!clause.trim()) continue;
+    const m = CLAUSE.exec(clause);
+    if (!m) throw fail(`bad syntax in ${JSON.stringify(clause.trim())}`);
+    const kind = (m[1] as string).toLowerCase() === 'workdays' ? 'workdays' : 'weekends';
+    if (seen.has(kind)) throw fail(`${kind} is given twice`);
+    seen.add(kind);
+    const value = m[2] as string;
+    schedule[kind] = value.toLowerCase() === 'none' ? null : parseWindow(value, fail);
+  }
+  if (seen.size === 0) throw fail('bad syntax');
+  return schedule;
+}
+
+function parseWindow(text: string, fail: (why: string) => ValidationError): DailyWindow {
+  const m = WINDOW.exec(text);
   if (!m) throw fail('bad syntax');
   const [sh, sm, eh, em] = [m[1], m[2], m[3], m[4]].map(Number) as [number, number, number, number];
   if (sh > 23 || sm > 59) throw fail('the start is not a time of day');
@@ -38,21 +92,27 @@ export function parseQuietHours(spec: string): QuietWindow | null {
   return { start, end };
 }
 
-/** True when `nowMs` falls inside the window in `timeZone`. */
+/** The window that applies on a calendar day. */
+function windowOn(day: WallClock, window: QuietWindow): DailyWindow | null {
+  if ('start' in window) return window;
+  return isDayOff(day) ? window.weekends : window.workdays;
+}
+
+/** True when `nowMs` falls inside the quiet hours in `timeZone`. */
 export function isQuietTime(
   nowMs: number,
   window: QuietWindow | null,
   timeZone = 'Europe/Minsk',
 ): boolean {
-  if (!window) return false;
-  const minute = msOfDay(zonedParts(nowMs, timeZone)) / 60_000;
-  return inWindow(minute, window);
+  return nextAllowedTime(nowMs, window, timeZone) !== nowMs;
 }
 
 /**
- * The earliest moment at or after `nowMs` outside the quiet window: `nowMs` itself when
- * outside (or no window), else the epoch ms at which the window ends in `timeZone`
- * (default Europe/Minsk). The zone's offset comes from Intl, so DST zones work too.
+ * The earliest moment at or after `nowMs` outside the quiet hours: `nowMs` itself when
+ * outside (or no window), else the epoch ms at which the quiet stretch ends in `timeZone`
+ * (default Europe/Minsk) — which may be days later when quiet hours of consecutive days
+ * join (Friday 20:00 → Saturday 11:00 under the MTS curfew). The zone's offset comes from
+ * Intl, so DST zones work too.
  */
 export function nextAllowedTime(
   nowMs: number,
@@ -60,28 +120,26 @@ export function nextAllowedTime(
   timeZone = 'Europe/Minsk',
 ): number {
   if (!window) return nowMs;
-  const local = zonedParts(nowMs, timeZone);
-  const minute = msOfDay(local) / 60_000;
-  if (!inWindow(minute, window)) return nowMs;
-  // The window ends today when its end lies ahead on the clock, else tomorrow.
-  const dayOffset = window.end * 60_000 > msOfDay(local) ? 0 : 1;
-  const endDay = new Date(Date.UTC(local.year, local.month - 1, local.day + dayOffset));
-  const end = zonedToEpoch(
-    {
-      year: endDay.getUTCFullYear(),
-      month: endDay.getUTCMonth() + 1,
-      day: endDay.getUTCDate(),
-      hour: 0,
-      minute: 0,
-      second: 0,
-      ms: window.end * 60_000,
-    },
-    timeZone,
-  );
-  return Math.max(end, nowMs);
+  let t = nowMs;
+  // Each step ends one day's quiet stretch; a week of them is more than any schedule joins.
+  for (let step = 0; step < 16; step++) {
+    const local = zonedParts(t, timeZone);
+    const minute = msOfDay(local) / 60_000;
+    const w = windowOn(local, window);
+    if (!w || !inWindow(minute, w)) return t;
+    // Quiet until the window's end today, or, from its evening start, until midnight.
+    const endMinute = w.start < w.end || minute < w.end ? w.end : 1440;
+    const next = zonedToEpoch(
+      { ...local, hour: 0, minute: 0, second: 0, ms: endMinute * 60_000 },
+      timeZone,
+    );
+    if (next <= t) return t;
+    t = next;
+  }
+  return t;
 }
 
-function inWindow(minute: number, { start, end }: QuietWindow): boolean {
+function inWindow(minute: number, { start, end }: DailyWindow): boolean {
   return start < end ? minute >= start && minute < end : minute >= start || minute < end;
 }
 

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import qs from 'qs';
 import { BaseError } from '../errors.js';
+import { isDatabaseUnavailable } from '../store/errors.js';
 
 export interface AppOptions {
   /** Largest accepted body in bytes (BODY_LIMIT, default 256 KiB). */
@@ -44,8 +45,31 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
     },
   );
 
+  // Every route reads a query parameter as one string: `?token=a&token=b` (an array after
+  // parsing) is ambiguous input, refused before any handler can trip over it.
+  app.addHook('preValidation', async (req, reply) => {
+    const query = req.query;
+    if (!query || typeof query !== 'object') return;
+    for (const [key, value] of Object.entries(query)) {
+      if (typeof value !== 'string') {
+        return reply.code(400).send({
+          error: 'invalid_request',
+          message: `query parameter "${key}" must be given once, as a plain value`,
+        });
+      }
+    }
+  });
+
   app.setErrorHandler(
     (err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+      if (isDatabaseUnavailable(err)) {
+        // Nothing was committed: say so with a 503, never an acknowledgement.
+        req.log.error({ err, url: req.url }, 'database unavailable');
+        return reply.code(503).send({
+          error: 'database_unavailable',
+          message: 'The database is unavailable; nothing was stored. See /readyz.',
+        });
+      }
       if (err instanceof BaseError && err.action === 'permanent') {
         return reply.code(400).send({ error: err.code, message: err.message });
       }

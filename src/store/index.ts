@@ -3,8 +3,13 @@ import type { Clock } from '../clock.js';
 import type { Connection } from './dialects/types.js';
 import { getPortal, saveTokens, toConnection } from './portals.js';
 
-export { connect } from './connect.js';
+export { type ConnectOptions, connect } from './connect.js';
 export type { Connection, DialectCaps } from './dialects/types.js';
+export {
+  DatabaseMissingError,
+  DatabaseUnavailableError,
+  isDatabaseUnavailable,
+} from './errors.js';
 export { migrate } from './migrations/index.js';
 
 /** The Bitrix24 client's view of the portals table. */

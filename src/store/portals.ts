@@ -17,8 +17,14 @@ export interface PortalSettings {
   restBurst?: number;
   /** Add a CRM timeline comment when a card send fails (default true). */
   timelineNotes?: boolean;
-  /** Marketing quiet hours, `HH:MM-HH:MM` Europe/Minsk, '' for none (default MARKETING_QUIET_HOURS). */
+  /** Marketing quiet hours in MARKETING_QUIET_HOURS syntax (parseQuietHours), '' for none (default MARKETING_QUIET_HOURS). */
   quietHours?: string;
+  /** The Bitrix24 user who installed (or last updated) the app, an administrator: alerts go to them. Set at install. */
+  adminUserId?: number;
+  /** The portal's language as Bitrix24 reported it at install/update (`ru`, `en`…). */
+  detectedLanguage?: string;
+  /** Language of what Bitrix24 users read from us, when set by the admin (`ru` or `en`); default from the portal. */
+  language?: 'ru' | 'en';
 }
 
 export interface InstalledPortal {

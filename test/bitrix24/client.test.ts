@@ -20,6 +20,7 @@ function makeClient(
   return createBitrix24Client({
     clientId: emu.clientId,
     clientSecret: emu.clientSecret,
+    oauthServers: [emu.url],
     tokens: store,
     rate: 100,
     burst: 50,
@@ -126,6 +127,20 @@ describe('Bitrix24 client', () => {
     expect(now?.domain).toBe(emu.domain);
     expect(now?.clientEndpoint).toBe(emu.restBase);
     expect(emu.restRequests.byMethod['app.info']).toBe(2);
+  });
+
+  it('refreshes only at a trusted OAuth server, never at a stored address off B24_OAUTH_URL', async () => {
+    // A row stored with a server of someone else's (an old install, a changed B24_OAUTH_URL).
+    const conn = store.get(portalId);
+    store.put({
+      ...(conn as NonNullable<typeof conn>),
+      serverEndpoint: 'http://127.0.0.1:9/rest/',
+    });
+    emu.expireAllTokens();
+    const info = await client.call<{ CODE: string }>(portalId, 'app.info');
+    expect(info.CODE).toBe(emu.clientId);
+    // Refreshed at the first trusted server (the emulator), not at port 9.
+    expect(emu.oauthRequests).toBe(1);
   });
 
   it('refreshes once for ten concurrent calls that all hit an expired token', async () => {

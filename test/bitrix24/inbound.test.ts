@@ -29,7 +29,12 @@ const auth = {
 describe('parseInstallEvent', () => {
   it('reads an ONAPPINSTALL event with tokens', () => {
     const e = parseInstallEvent(
-      form({ event: 'ONAPPINSTALL', data: { VERSION: '1' }, ts: '1764000000', auth }),
+      form({
+        event: 'ONAPPINSTALL',
+        data: { VERSION: '1', LANGUAGE_ID: 'en' },
+        ts: '1764000000',
+        auth,
+      }),
     );
     expect(e).toEqual({
       event: 'ONAPPINSTALL',
@@ -38,10 +43,12 @@ describe('parseInstallEvent', () => {
       domain: 'example.bitrix24.by',
       clientEndpoint: 'https://example.bitrix24.by/rest/',
       serverEndpoint: 'https://oauth.bitrix.info/rest/',
+      postedServerEndpoint: 'https://oauth.bitrix.info/rest/',
       applicationToken: 'app1',
       status: 'L',
+      language: 'en',
       tokens: { accessToken: 'at1', refreshToken: 'rt1', expiresIn: 3600 },
-      data: { VERSION: '1' },
+      data: { VERSION: '1', LANGUAGE_ID: 'en' },
       ts: 1764000000,
     });
   });
@@ -64,6 +71,7 @@ describe('parseInstallEvent', () => {
       }),
       DOMAIN: 'b.bitrix24.by',
       PROTOCOL: '1',
+      LANG: 'ru',
     });
     expect(e).toMatchObject({
       event: 'ONAPPINSTALL',
@@ -73,8 +81,10 @@ describe('parseInstallEvent', () => {
       clientEndpoint: 'https://b.bitrix24.by/rest/',
       serverEndpoint: 'https://oauth.bitrix.info/rest/',
       tokens: { accessToken: 'at2', refreshToken: 'rt2', expiresIn: 3600 },
+      language: 'ru',
     });
     expect(e.applicationToken).toBeUndefined();
+    expect(e.postedServerEndpoint).toBeUndefined();
   });
 
   it('names the missing field', () => {

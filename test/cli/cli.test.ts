@@ -64,6 +64,17 @@ describe('b24-mts-sms CLI', () => {
     const bad = await runCli(['portal', 'set', 'm1', '--sender', 'WAY_TOO_LONG_NAME'], env);
     expect(bad.code).toBe(2);
     expect(bad.output).toContain('--sender');
+    const badLang = await runCli(['portal', 'set', 'm1', '--language', 'de'], env);
+    expect(badLang.code).toBe(2);
+    expect(badLang.output).toContain('--language: ru, en, or auto');
+    const badQuiet = await runCli(
+      ['portal', 'set', 'm1', '--quiet-hours', 'sundays 10:00-11:00'],
+      env,
+    );
+    expect(badQuiet.code).toBe(2);
+    expect(badQuiet.output).toMatch(
+      /bad syntax in "sundays 10:00-11:00".*"mts" \(the MTS curfew\)/,
+    );
     const ok = await runCli(
       [
         'portal',
@@ -72,10 +83,12 @@ describe('b24-mts-sms CLI', () => {
         '--sender',
         'SHOP',
         '--quiet-hours',
-        '22:00-08:00',
+        'workdays 21:00-09:00; weekends 18:00-11:00',
         '--timeline-notes',
         'off',
         '--enterprise',
+        '--language',
+        'en',
       ],
       env,
     );
@@ -83,10 +96,11 @@ describe('b24-mts-sms CLI', () => {
     const list = await runCli(['portal', 'list', '--json'], env);
     expect(JSON.parse(list.output)[0].settings).toEqual({
       sender: 'SHOP',
-      quietHours: '22:00-08:00',
+      quietHours: 'workdays 21:00-09:00; weekends 18:00-11:00',
       timelineNotes: false,
       restRate: 5,
       restBurst: 250,
+      language: 'en',
     });
   });
 

@@ -65,6 +65,7 @@ export async function startConsentEnv(dialect: DialectName): Promise<ConsentEnv>
   const api = createBitrix24Client({
     clientId: emu.clientId,
     clientSecret: emu.clientSecret,
+    oauthServers: [emu.url],
     tokens: makeTokenStore(db.conn, systemClock),
     rate: 2,
     burst: 50,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isQuietTime,
+  MTS_CURFEW,
   nextAllowedTime,
   parseQuietHours,
   type QuietWindow,
@@ -17,6 +18,21 @@ describe('parseQuietHours', () => {
     ['00:00-07:00', { start: 0, end: 7 * 60 }],
     ['', null],
     ['   ', null],
+    ['mts', MTS_CURFEW],
+    [' MTS ', MTS_CURFEW],
+    [
+      'workdays 20:00-09:00; weekends 18:00-11:00',
+      { workdays: { start: 1200, end: 540 }, weekends: { start: 1080, end: 660 } },
+    ],
+    [
+      'Weekends=18:00-11:00, workdays: 20:00-09:00',
+      { workdays: { start: 1200, end: 540 }, weekends: { start: 1080, end: 660 } },
+    ],
+    ['holidays 18:00-11:00', { workdays: null, weekends: { start: 1080, end: 660 } }],
+    [
+      'workdays 21:00-09:00; weekends none',
+      { workdays: { start: 1260, end: 540 }, weekends: null },
+    ],
   ];
   it.each(good)('%j', (spec, window) => {
     expect(parseQuietHours(spec)).toEqual(window);
@@ -35,6 +51,12 @@ describe('parseQuietHours', () => {
     ['21:00-09:75', /end is not a time of day/],
     ['09:00-09:00', /no time or the whole day/],
     ['00:00-24:00', /no time or the whole day/],
+    ['workdays', /bad syntax/],
+    ['sundays 10:00-11:00', /bad syntax in "sundays 10:00-11:00"/],
+    ['workdays 20:00-09:00; workdays 21:00-09:00', /workdays is given twice/],
+    ['weekends 18:00-11:00; holidays none', /weekends is given twice/],
+    ['workdays 25:00-09:00', /start is not a time of day/],
+    [';', /bad syntax/],
   ];
   it.each(bad)('refuses %j', (spec, why) => {
     expect(() => parseQuietHours(spec)).toThrow(ValidationError);
@@ -122,5 +144,47 @@ describe('nextAllowedTime in other zones', () => {
     const window = parseQuietHours('21:00-09:00');
     expect(nextAllowedTime(Date.UTC(2026, 5, 1, 20), window)).toBe(Date.UTC(2026, 5, 2, 6));
     expect(nextAllowedTime(Date.UTC(2026, 5, 1, 20), window, 'UTC')).toBe(Date.UTC(2026, 5, 1, 20));
+  });
+});
+
+describe('a schedule by kind of day (MTS curfew), on the Minsk calendar', () => {
+  // Allowed 09:00–20:00 on working days, 11:00–18:00 on weekends and public holidays.
+  const cases: [string, number, number][] = [
+    ['Friday, working hours', minsk(2026, 11, 27, 12), minsk(2026, 11, 27, 12)],
+    ['Friday 20:30 → Saturday 11:00', minsk(2026, 11, 27, 20, 30), minsk(2026, 11, 28, 11)],
+    ['Saturday 08:00 → 11:00', minsk(2026, 11, 28, 8), minsk(2026, 11, 28, 11)],
+    ['Saturday 12:00 is allowed', minsk(2026, 11, 28, 12), minsk(2026, 11, 28, 12)],
+    ['Saturday 18:00 → Sunday 11:00', minsk(2026, 11, 28, 18), minsk(2026, 11, 29, 11)],
+    ['Sunday 19:00 → Monday 09:00', minsk(2026, 11, 29, 19), minsk(2026, 11, 30, 9)],
+    ['Monday 08:59 → 09:00', minsk(2026, 11, 30, 8, 59), minsk(2026, 11, 30, 9)],
+    [
+      'Thursday 21:00 before Labour Day → Friday 11:00',
+      minsk(2026, 4, 30, 21),
+      minsk(2026, 5, 1, 11),
+    ],
+    ['Labour Day (a Friday) 10:00 → 11:00', minsk(2026, 5, 1, 10), minsk(2026, 5, 1, 11)],
+    ['Labour Day 19:00 → Saturday 11:00', minsk(2026, 5, 1, 19), minsk(2026, 5, 2, 11)],
+    ['Radunitsa (a Tuesday) 10:00 → 11:00', minsk(2026, 4, 21, 10), minsk(2026, 4, 21, 11)],
+    ['Radunitsa 18:30 → Wednesday 09:00', minsk(2026, 4, 21, 18, 30), minsk(2026, 4, 22, 9)],
+    ['31 December 20:00 → 1 January 11:00', minsk(2026, 12, 31, 20), minsk(2027, 1, 1, 11)],
+    ['1 January 18:00 → 2 January 11:00', minsk(2027, 1, 1, 18), minsk(2027, 1, 2, 11)],
+    [
+      'Orthodox Christmas 7 January 2027 (a Thursday) 09:30 → 11:00',
+      minsk(2027, 1, 7, 9, 30),
+      minsk(2027, 1, 7, 11),
+    ],
+  ];
+  it.each(cases)('%s', (_name, now, next) => {
+    expect(nextAllowedTime(now, parseQuietHours('mts'))).toBe(next);
+    expect(isQuietTime(now, MTS_CURFEW)).toBe(next !== now);
+  });
+
+  it('a kind of day without quiet hours', () => {
+    const workdaysOnly = parseQuietHours('workdays 21:00-09:00; weekends none');
+    expect(nextAllowedTime(minsk(2026, 11, 28, 23), workdaysOnly)).toBe(minsk(2026, 11, 28, 23));
+    // Friday night's quiet ends at Saturday midnight: Saturday has none.
+    expect(nextAllowedTime(minsk(2026, 11, 27, 22), workdaysOnly)).toBe(minsk(2026, 11, 28, 0));
+    // Sunday evening is free, Monday morning quiet.
+    expect(nextAllowedTime(minsk(2026, 11, 30, 2), workdaysOnly)).toBe(minsk(2026, 11, 30, 9));
   });
 });

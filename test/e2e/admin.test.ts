@@ -42,13 +42,20 @@ describe('admin page, API, health and metrics', () => {
     const open = await (await fetch(`${h.url}/?token=${TOKEN}`)).text();
     expect(open).toContain('DELIVRD');
     expect(open).toContain(h.b24.domain);
-    const inPortal = await fetch(`${h.url}/b24/app`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'AUTH_ID=x&member_id=y',
-    });
-    expect(inPortal.status).toBe(200);
-    expect(await inPortal.text()).toContain('MTS Belarus SMS');
+    const inPortal = (lang?: string) =>
+      fetch(`${h.url}/b24/app${lang ? `?LANG=${lang}` : ''}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'AUTH_ID=x&member_id=y',
+      });
+    const en = await inPortal('en');
+    expect(en.status).toBe(200);
+    expect(await en.text()).toContain('The SMS provider <b>MTS Belarus SMS</b>');
+    // Russian by default, and for a Russian or Belarusian portal.
+    for (const lang of [undefined, 'ru', 'by'])
+      expect(await (await inPortal(lang)).text()).toContain(
+        'Провайдер SMS <b>МТС Беларусь SMS</b>',
+      );
   });
 
   it('readyz and metrics report the database and the messages', async () => {

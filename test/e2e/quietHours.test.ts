@@ -61,4 +61,33 @@ describe('marketing quiet hours (fake clock)', () => {
     );
     expect(h.mts.sent[1]).toMatchObject({ text: 'Black Friday -30%', alphaName: 'SANDBOXMKT' });
   });
+
+  it('the MTS curfew by kind of day: Friday 20:30 waits for Saturday 11:00; a portal’s own schedule wins', async () => {
+    // Friday 2026-11-27 20:30 in Minsk.
+    const clock = new FakeClock(Date.UTC(2026, 10, 27, 17, 30));
+    h = await startHarness({ dialect: 'sqlite', clock, env: { MARKETING_QUIET_HOURS: 'mts' } });
+    h.b24.addContact({ NAME: 'Vera', PHONE: ['+375291234567'], UF_CRM_SMS_CONSENT: '1' });
+    const portalId = (await listPortals(h.db.conn))[0]?.id as string;
+    const marketing = () =>
+      h.b24.sendFromCard({ to: '+375291234567', text: 'Weekend sale', moduleId: 'sender' });
+
+    const friday = await marketing();
+    expect(await getMessageByB24Id(h.db.conn, portalId, friday.messageId)).toMatchObject({
+      state: 'queued',
+      run_at: Date.UTC(2026, 10, 28, 8, 0), // Saturday 11:00 Minsk
+    });
+
+    // The portal's own setting (as `portal set --quiet-hours` stores it): weekends free.
+    const { updatePortalSettings } = await import('../../src/store/portals.js');
+    await updatePortalSettings(
+      h.db.conn,
+      portalId,
+      { quietHours: 'workdays 20:00-09:00; weekends none' },
+      clock.now(),
+    );
+    const again = await marketing();
+    expect((await getMessageByB24Id(h.db.conn, portalId, again.messageId))?.run_at).toBe(
+      Date.UTC(2026, 10, 27, 21, 0), // Saturday 00:00 Minsk
+    );
+  });
 });

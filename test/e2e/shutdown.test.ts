@@ -4,18 +4,21 @@ import { spawnService } from '../helpers/child.js';
 import { type ChildHarness, startChildHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** SIGTERM: the service stops taking work, finishes the sends in flight and exits 0. */
+/**
+ * SIGTERM: the service finishes the sends in flight — still accepting and committing intake
+ * meanwhile — then stops and exits 0.
+ */
 describe('graceful shutdown', () => {
   let h: ChildHarness;
   beforeAll(async () => {
     h = await startChildHarness({
-      mts: { latencyMs: [300, 600], dlr: { delayMs: 50 } },
+      mts: { latencyMs: [800, 1200], dlr: { delayMs: 50 } },
       env: { MTS_RATE_LIMIT: '20' },
     });
   }, 60_000);
   afterAll(() => h.close());
 
-  it('finishes in-flight sends, leaves nothing claimed, and nothing needs a lookup afterwards', async () => {
+  it('finishes in-flight sends while still taking intake, leaves nothing claimed, and nothing needs a lookup afterwards', async () => {
     const ids = Array.from({ length: 60 }, () => randomBytes(16).toString('hex'));
     for (const [i, id] of ids.entries()) {
       expect(
@@ -32,8 +35,18 @@ describe('graceful shutdown', () => {
       () => h.mts.requests.filter((r) => r.kind === 'send').length >= 10,
       'sends under way',
     );
-    const exit = await h.proc.stop();
-    expect(exit).toBe(0);
+    const exited = h.proc.stop();
+    // While the sends in flight finish, a message from Bitrix24 is still taken and committed.
+    await new Promise((r) => setTimeout(r, 100));
+    const late = await h.b24.sendFromCard({ to: '+375293999999', text: 'during shutdown' });
+    expect(late.status).toBe(200);
+    expect(await exited).toBe(0);
+    const lateRow = await h.db.conn.db
+      .selectFrom('messages')
+      .select(['state'])
+      .where('b24_message_id', '=', late.messageId)
+      .executeTakeFirst();
+    expect(lateRow).toEqual({ state: 'queued' });
     const rows = await h.db.conn.db
       .selectFrom('messages')
       .select(['id', 'state', 'unsure'])
@@ -46,8 +59,8 @@ describe('graceful shutdown', () => {
     expect(accepted.length).toBeLessThan(60);
 
     h.proc = await spawnService(h.env, h.url);
-    await waitFor(() => h.mts.sent.length === 60, 'the rest after the restart', 30_000);
-    expect(new Set(h.mts.sent.map((s) => s.extraId)).size).toBe(60);
+    await waitFor(() => h.mts.sent.length === 61, 'the rest after the restart', 30_000);
+    expect(new Set(h.mts.sent.map((s) => s.extraId)).size).toBe(61);
     expect(h.mts.requests.filter((r) => r.url.includes('/dr/external/'))).toEqual([]);
   }, 90_000);
 });

@@ -198,7 +198,9 @@ for (const dialect of DIALECTS) {
         ENTITY_TYPE: 'contact',
         ENTITY_ID: contact,
       });
-      expect(h.b24.timelineComments[0]?.COMMENT).toMatch(/not delivered/);
+      expect(h.b24.timelineComments[0]?.COMMENT).toMatch(
+        /^SMS не доставлено \(SMS через МТС Беларусь\): абонент был недоступен/,
+      );
     });
 
     it('a refused card send leaves one note on the card; a portal can turn notes off', async () => {
@@ -211,7 +213,9 @@ for (const dialect of DIALECTS) {
       });
       await waitFor(() => h.b24.latestStatus(sent.messageId) === 'failed', 'failed');
       await waitFor(() => h.b24.timelineComments.length === 1, 'note');
-      expect(h.b24.timelineComments[0]?.COMMENT).toMatch(/landline.*mobile number/s);
+      expect(h.b24.timelineComments[0]?.COMMENT).toMatch(
+        /^SMS не отправлено .*\+375 17 123-45-67 — не мобильный номер.*Добавьте в карточку мобильный номер/s,
+      );
       const { updatePortalSettings } = await import('../../src/store/portals.js');
       await updatePortalSettings(
         h.db.conn,

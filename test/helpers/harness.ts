@@ -30,7 +30,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   dialect: DialectName;
-  env?: Record<string, string>;
+  /** Settings over the defaults; a function gets the defaults (e.g. the emulators' URLs). */
+  env?: Record<string, string> | ((defaults: Record<string, string>) => Record<string, string>);
   mts?: MtsEmulatorOptions;
   b24?: Bitrix24EmulatorOptions;
   /** Install the emulated portal into the service (default true). */
@@ -89,15 +90,19 @@ export async function startChildHarness(opts: {
   /** Database the service runs on (default SQLite). */
   dialect?: DialectName;
   mts?: MtsEmulatorOptions;
+  b24?: Bitrix24EmulatorOptions;
   env?: Record<string, string>;
+  /** The service's DATABASE_URL for this test database (default: the database itself). */
+  databaseUrl?: (db: TestDb) => string;
 }): Promise<ChildHarness> {
   const db = await createTestDb(opts.dialect ?? 'sqlite');
   const mts = await startMtsEmulator(opts.mts);
-  const b24 = await startBitrix24Emulator();
+  const b24 = await startBitrix24Emulator(opts.b24);
   const port = await freePort();
   const env: Record<string, string> = {
     ...serviceEnv(db, mts, b24, port),
     LOG_LEVEL: 'warn',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl(db) } : {}),
     ...opts.env,
   };
   const url = env.PUBLIC_URL as string;
@@ -126,7 +131,11 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const b24 = await startBitrix24Emulator({ ...opts.b24 });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { ...serviceEnv(db, mts, b24, port), ...opts.env };
+  const defaults = serviceEnv(db, mts, b24, port);
+  const env = {
+    ...defaults,
+    ...(typeof opts.env === 'function' ? opts.env(defaults) : opts.env),
+  };
   const config = loadConfig(env);
   const service = await createService({
     config,

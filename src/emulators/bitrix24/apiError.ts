@@ -4,6 +4,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly error: string,
     readonly description: string,
+    /** Extra top-level fields of the answer (e.g. `time` with `operating_reset_at`). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(`${error || 'error'}: ${description}`);
   }

@@ -18,8 +18,10 @@ export interface PortalIdentity {
 export interface Faults {
   /** Every REST and OAuth request answers 503 with an HTML page. */
   outage: boolean;
-  /** Methods answering 429 OPERATION_TIME_LIMIT. */
-  blockedMethods: Set<string>;
+  /** Methods answering 429 OPERATION_TIME_LIMIT → epoch ms the block lifts (null: until cleared). */
+  blockedMethods: Map<string, number | null>;
+  /** Every REST call answers 401 ACCESS_DENIED: the portal's plan has no REST API. */
+  restUnavailable: boolean;
 }
 
 /** Everything the emulator's routes and portal actions share. */
@@ -28,9 +30,11 @@ export class EmulatorCore {
   readonly tokens: TokenRegistry;
   readonly crm: CrmStore;
   readonly bucket: LeakyBucket;
-  readonly faults: Faults = { outage: false, blockedMethods: new Set() };
+  readonly faults: Faults = { outage: false, blockedMethods: new Map(), restUnavailable: false };
   /** Base URL once listening, e.g. `http://127.0.0.1:41234`. */
   url = '';
+  /** The portal's language (`LANGUAGE_ID` in app events, `app.info`). */
+  language = 'ru';
 
   constructor(
     readonly identity: PortalIdentity,

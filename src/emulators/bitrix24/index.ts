@@ -8,6 +8,7 @@ import { type CrmStore, ENTITY_TYPE, type MultiFieldInput } from './crm.js';
 import { registerOAuth } from './oauth.js';
 import {
   type InstallEventName,
+  type InstallOptions,
   install,
   type RunRobotOptions,
   type RunRobotResult,
@@ -20,6 +21,7 @@ import { registerRest } from './rest.js';
 import {
   type BizprocEventRecord,
   type MessageRecord,
+  type NotificationRecord,
   PortalState,
   type RobotRecord,
   type SenderRecord,
@@ -31,6 +33,7 @@ import { hex32, type IssuedTokens } from './tokens.js';
 
 export type {
   InstallEventName,
+  InstallOptions,
   RunRobotOptions,
   RunRobotResult,
   SendFromCardOptions,
@@ -53,6 +56,8 @@ export interface Bitrix24EmulatorOptions {
   domain?: string;
   /** The app's application_token on this portal. Default 32 random hex characters. */
   applicationToken?: string;
+  /** The portal's language as app events and `app.info` report it. Default `ru`. */
+  language?: string;
   /** Access token lifetime. Default 3600 s. */
   accessTokenTtlSec?: number;
   /** The portal's leaky bucket. Default `{rate: 2, burst: 50}` (limits.md, non-Enterprise). */
@@ -79,15 +84,16 @@ export interface Bitrix24Emulator {
   readonly clientSecret: string;
   readonly memberId: string;
   readonly domain: string;
+  /** The app's current application_token (a new one after each ONAPPUPDATE). */
   readonly applicationToken: string;
 
-  /** Issues a fresh token pair, as an install would. */
-  issueTokens(): IssuedTokens;
+  /** Issues a fresh token pair, as an install would: the administrator's unless `userId` says (2: a manager). */
+  issueTokens(userId?: number): IssuedTokens;
   /** A connection with fresh tokens, for seeding a TokenStore (portalId = memberId). */
   connection(): PortalConnection;
 
-  /** POSTs an install event to `${appBaseUrl}/b24/install`; returns the HTTP status. */
-  install(appBaseUrl: string, event?: InstallEventName): Promise<number>;
+  /** POSTs an install event to `${appBaseUrl}/b24/install` (others to the bound handler); returns the HTTP status. */
+  install(appBaseUrl: string, event?: InstallEventName, opts?: InstallOptions): Promise<number>;
   /** Sends an SMS from a CRM card through a registered provider's HANDLER. */
   sendFromCard(opts: SendFromCardOptions): Promise<SendFromCardResult>;
   /** Runs a registered automation rule: POSTs to its HANDLER with an event token. */
@@ -126,6 +132,8 @@ export interface Bitrix24Emulator {
   readonly timelineComments: readonly TimelineCommentRecord[];
   readonly bizprocEvents: readonly BizprocEventRecord[];
   readonly userFields: readonly UserFieldRecord[];
+  /** System notifications users have (`im.notify.system.add`; a TAG replaces earlier ones). */
+  readonly notifications: readonly NotificationRecord[];
 
   /** While on, every REST and OAuth request answers 503 with an HTML body. */
   setOutage(on: boolean): void;
@@ -135,10 +143,17 @@ export interface Bitrix24Emulator {
   revokeRefreshTokens(): void;
   /** Changes the portal's bucket (and empties it). */
   setBucket(rate: number, burst: number): void;
+  /** The portal's language from now on (app events' LANGUAGE_ID, `app.info`). */
+  setLanguage(id: string): void;
   /** Lifetime of access tokens issued from now on. */
   setAccessTokenTtl(sec: number): void;
-  /** While on, `method` answers 429 OPERATION_TIME_LIMIT. */
-  setMethodBlocked(method: string, on: boolean): void;
+  /**
+   * While on, `method` answers 429 OPERATION_TIME_LIMIT with `time.operating_reset_at`; with
+   * `untilMs` (epoch ms, emulator clock) the block lifts by itself then, as on Bitrix24.
+   */
+  setMethodBlocked(method: string, on: boolean, untilMs?: number): void;
+  /** While on, every REST call answers 401 ACCESS_DENIED "REST is available only on commercial plans." */
+  setRestUnavailable(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -159,6 +174,7 @@ export async function startBitrix24Emulator(
     opts.accessTokenTtlSec ?? 3600,
     opts.bucket ?? { rate: 2, burst: 50 },
   );
+  if (opts.language) core.language = opts.language;
 
   const app: FastifyInstance = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
@@ -192,12 +208,19 @@ export async function startBitrix24Emulator(
   core.url = `http://${host}:${address.port}`;
 
   const { state } = core;
+  const { clientId, clientSecret, memberId, domain } = core.identity;
 
   return {
     url: core.url,
     restBase: core.restBase,
-    ...core.identity,
-    issueTokens: () => core.tokens.issue(),
+    clientId,
+    clientSecret,
+    memberId,
+    domain,
+    get applicationToken() {
+      return core.identity.applicationToken;
+    },
+    issueTokens: (userId) => core.tokens.issue(userId),
     connection: () => {
       const pair = core.tokens.issue();
       return {
@@ -210,7 +233,7 @@ export async function startBitrix24Emulator(
         expiresAt: pair.expiresAt,
       };
     },
-    install: (appBaseUrl, event = 'ONAPPINSTALL') => install(core, appBaseUrl, event),
+    install: (appBaseUrl, event = 'ONAPPINSTALL', o = {}) => install(core, appBaseUrl, event, o),
     sendFromCard: (o) => sendFromCard(core, o),
     runRobot: (o) => runRobot(core, o),
     registerMessage: (code, messageId, to = '', text = '') => {
@@ -290,6 +313,9 @@ export async function startBitrix24Emulator(
     get userFields() {
       return state.userFields;
     },
+    get notifications() {
+      return state.notifications;
+    },
     setOutage: (on) => {
       core.faults.outage = on;
     },
@@ -299,12 +325,18 @@ export async function startBitrix24Emulator(
       core.bucket.setLimits(core.identity.memberId, { rate, burst });
       core.bucket.reset();
     },
+    setLanguage: (id) => {
+      core.language = id;
+    },
     setAccessTokenTtl: (sec) => {
       core.tokens.ttlSec = sec;
     },
-    setMethodBlocked: (method, on) => {
-      if (on) core.faults.blockedMethods.add(method.toLowerCase());
+    setMethodBlocked: (method, on, untilMs) => {
+      if (on) core.faults.blockedMethods.set(method.toLowerCase(), untilMs ?? null);
       else core.faults.blockedMethods.delete(method.toLowerCase());
+    },
+    setRestUnavailable: (on) => {
+      core.faults.restUnavailable = on;
     },
     close: async () => {
       await app.close();

@@ -92,29 +92,41 @@ async function postForm(
   return { status: res.status, body: await res.text() };
 }
 
+export interface InstallOptions {
+  /** Whose tokens the event carries (default 1, the administrator; 2 is a manager). */
+  userId?: number;
+  /** Send no `auth[access_token]` / `auth[refresh_token]` (an event with no user behind it). */
+  withoutTokens?: boolean;
+}
+
 /**
  * POSTs an install event to `${appBaseUrl}/b24/install`. `ONAPPUPDATE` first wipes the
- * app's providers and robots (as the portal does on update); `ONAPPUNINSTALL` sends no
- * tokens and then revokes them. Returns the HTTP status.
+ * app's providers and robots and issues a new application_token (as the portal does on
+ * update, `common/events/on-app-update.md`); `ONAPPUNINSTALL` sends no tokens and then
+ * revokes them. Returns the HTTP status.
  */
 export async function install(
   core: EmulatorCore,
   appBaseUrl: string,
   event: InstallEventName,
+  opts: InstallOptions = {},
 ): Promise<number> {
   // Events go to the handlers the app bound with event.bind (captured before the update
   // wipes them); the install itself goes to the installation path.
   const bound =
     event === 'ONAPPINSTALL' ? undefined : [...(core.state.eventHandlers.get(event) ?? [])][0];
   if (event !== 'ONAPPINSTALL') core.state.wipeAppRegistrations();
-  const pair = event === 'ONAPPUNINSTALL' ? undefined : core.tokens.issue();
+  if (event === 'ONAPPUPDATE') core.identity.applicationToken = hex32();
+  const pair =
+    event === 'ONAPPUNINSTALL' || opts.withoutTokens ? undefined : core.tokens.issue(opts.userId);
   const form = {
     event,
     data: {
       VERSION: '1',
       ACTIVE: event === 'ONAPPUNINSTALL' ? 'N' : 'Y',
       INSTALLED: 'Y',
-      LANGUAGE_ID: 'ru',
+      LANGUAGE_ID: core.language,
+      ...(event === 'ONAPPUPDATE' ? { PREVIOUS_VERSION: '1' } : {}),
     },
     ts: String(Math.floor(core.clock.now() / 1000)),
     auth: authFields(core, pair),

@@ -12,8 +12,9 @@ function sendError(
   status: number,
   error: string,
   description: string,
+  extra: Record<string, unknown> = {},
 ): FastifyReply {
-  return reply.code(status).send({ error, error_description: description });
+  return reply.code(status).send({ error, error_description: description, ...extra });
 }
 
 /**
@@ -23,22 +24,35 @@ function sendError(
  * (`limits.md`: 503 QUERY_LIMIT_EXCEEDED), method lookup, then the method.
  */
 export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
-  const ctx: MethodContext = {
+  const base = {
     state: core.state,
     crm: core.crm,
     clock: core.clock,
     clientId: core.identity.clientId,
   };
 
-  const dispatch = (method: string, params: Params): MethodReply => {
-    if (core.faults.blockedMethods.has(method)) {
+  const dispatch = (method: string, params: Params, ctx: MethodContext): MethodReply => {
+    const now = core.clock.now();
+    const until = core.faults.blockedMethods.get(method);
+    if (until !== undefined && until !== null && until <= now)
+      core.faults.blockedMethods.delete(method);
+    else if (until !== undefined) {
+      // limits.md: the block lifts by itself at operating_reset_at, which every answer's
+      // `time` carries; a block without an end reports the usual 10-minute horizon.
+      const time = timeInfo(now, now);
       throw new ApiError(
         429,
         'OPERATION_TIME_LIMIT',
         'Method is blocked due to operation time limit.',
+        { time: { ...time, operating_reset_at: Math.ceil((until ?? now + 600_000) / 1000) } },
       );
     }
-    if (method === 'batch') return runBatch(params, dispatch, () => core.clock.now());
+    if (method === 'batch')
+      return runBatch(
+        params,
+        (m, p) => dispatch(m, p, ctx),
+        () => core.clock.now(),
+      );
     const handler = allMethods[method];
     if (!handler) throw new ApiError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     return handler(params, ctx);
@@ -73,11 +87,24 @@ export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
         return sendError(reply, 401, 'expired_token', 'The access token provided has expired.');
       if (check === 'invalid')
         return sendError(reply, 401, 'invalid_token', 'The access token provided is invalid.');
+      if (core.faults.restUnavailable) {
+        // _includes/system-errors.md: 401 ACCESS_DENIED on a plan without REST.
+        return sendError(
+          reply,
+          401,
+          'ACCESS_DENIED',
+          'REST is available only on commercial plans.',
+        );
+      }
       if (!core.bucket.tryAcquire(core.identity.memberId)) {
         return sendError(reply, 503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests');
       }
       try {
-        const r = dispatch(method, params);
+        const r = dispatch(method, params, {
+          ...base,
+          language: core.language,
+          userId: core.tokens.userOf(auth) ?? 0,
+        });
         return reply.send({
           result: r.result,
           ...(r.next !== undefined ? { next: r.next } : {}),
@@ -86,7 +113,7 @@ export function registerRest(app: FastifyInstance, core: EmulatorCore): void {
         });
       } catch (err) {
         if (err instanceof ApiError)
-          return sendError(reply, err.status, err.error, err.description);
+          return sendError(reply, err.status, err.error, err.description, err.extra);
         req.log.error({ err, method }, 'bitrix24 emulator: method crashed');
         return sendError(reply, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
       }

@@ -85,8 +85,32 @@ export interface UserFieldRecord {
   LABEL?: unknown;
 }
 
+/** A system notification the app sent (`im.notify.system.add`) that the user still has. */
+export interface NotificationRecord {
+  ID: number;
+  USER_ID: number;
+  MESSAGE: string;
+  MESSAGE_OUT?: string;
+  TAG?: string;
+  SUB_TAG?: string;
+  at: number;
+}
+
+/** A portal user, as `profile` shows it. */
+export interface UserRecord {
+  ID: string;
+  NAME: string;
+  LAST_NAME: string;
+  ADMIN: boolean;
+}
+
 /** What the emulated portal holds besides CRM records and tokens. */
 export class PortalState {
+  /** User 1 administers the portal (and installs the app); user 2 is a manager. */
+  readonly users = new Map<number, UserRecord>([
+    [1, { ID: '1', NAME: 'Admin', LAST_NAME: 'Sandbox', ADMIN: true }],
+    [2, { ID: '2', NAME: 'Manager', LAST_NAME: 'Sandbox', ADMIN: false }],
+  ]);
   readonly senders = new Map<string, SenderRecord>();
   readonly robots = new Map<string, RobotRecord>();
   /** `event.bind` registrations: event name (upper case) → handler URLs. */
@@ -97,10 +121,20 @@ export class PortalState {
   readonly bizprocEvents: BizprocEventRecord[] = [];
   readonly timelineComments: TimelineCommentRecord[] = [];
   readonly userFields: UserFieldRecord[] = [];
+  /** Notifications users still have: one with a TAG removes earlier ones with that TAG. */
+  notifications: NotificationRecord[] = [];
   readonly restRequests = { total: 0, byMethod: {} as Record<string, number> };
   /** Requests to the OAuth token endpoint. */
   oauthRequests = 0;
-  private nextIds = { timeline: 1, userField: 1 };
+  private nextIds = { timeline: 1, userField: 1, notification: 1 };
+
+  /** Adds a notification (replacing those with the same TAG); returns its id. */
+  addNotification(n: Omit<NotificationRecord, 'ID'>): number {
+    const ID = this.nextIds.notification++;
+    if (n.TAG) this.notifications = this.notifications.filter((x) => x.TAG !== n.TAG);
+    this.notifications.push({ ID, ...n });
+    return ID;
+  }
 
   /** `messages` is keyed by code and id: a message belongs to the provider it was sent through. */
   static messageKey(code: string, messageId: string): string {

@@ -9,6 +9,8 @@ export interface IssuedTokens {
   expiresIn: number;
   /** Epoch ms. */
   expiresAt: number;
+  /** The Bitrix24 user the pair belongs to. */
+  userId: number;
 }
 
 export type AccessCheck = 'ok' | 'expired' | 'invalid';
@@ -22,39 +24,49 @@ export const hex32 = () => randomBytes(16).toString('hex');
  * issued stay valid until they expire, even after a refresh.
  */
 export class TokenRegistry {
-  private readonly access = new Map<string, number>();
-  private readonly refresh = new Set<string>();
+  /** access token → expiry and owner. */
+  private readonly access = new Map<string, { expiresAt: number; userId: number }>();
+  /** refresh token → owner. */
+  private readonly refresh = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
     public ttlSec: number,
   ) {}
 
-  issue(): IssuedTokens {
+  /** A new pair for `userId` (default 1, the portal's administrator). */
+  issue(userId = 1): IssuedTokens {
     const accessToken = hex32();
     const refreshToken = hex32();
     const expiresAt = this.clock.now() + this.ttlSec * 1000;
-    this.access.set(accessToken, expiresAt);
-    this.refresh.add(refreshToken);
-    return { accessToken, refreshToken, expiresIn: this.ttlSec, expiresAt };
+    this.access.set(accessToken, { expiresAt, userId });
+    this.refresh.set(refreshToken, userId);
+    return { accessToken, refreshToken, expiresIn: this.ttlSec, expiresAt, userId };
   }
 
   check(accessToken: string): AccessCheck {
-    const expiresAt = this.access.get(accessToken);
-    if (expiresAt === undefined) return 'invalid';
-    return this.clock.now() >= expiresAt ? 'expired' : 'ok';
+    const known = this.access.get(accessToken);
+    if (known === undefined) return 'invalid';
+    return this.clock.now() >= known.expiresAt ? 'expired' : 'ok';
   }
 
-  /** Spends `refreshToken` and issues a new pair; `undefined` when it is unknown or spent. */
+  /** The user an access token belongs to. */
+  userOf(accessToken: string): number | undefined {
+    return this.access.get(accessToken)?.userId;
+  }
+
+  /** Spends `refreshToken` and issues a new pair for the same user; `undefined` when unknown or spent. */
   rotate(refreshToken: string): IssuedTokens | undefined {
-    if (!this.refresh.delete(refreshToken)) return undefined;
-    return this.issue();
+    const userId = this.refresh.get(refreshToken);
+    if (userId === undefined) return undefined;
+    this.refresh.delete(refreshToken);
+    return this.issue(userId);
   }
 
   /** Every access token issued so far answers `expired_token` from now on. */
   expireAll(): void {
     const now = this.clock.now();
-    for (const token of this.access.keys()) this.access.set(token, now);
+    for (const known of this.access.values()) known.expiresAt = now;
   }
 
   /** Every refresh token issued so far answers `invalid_grant` (e.g. the app was reinstalled elsewhere). */

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import { maskPhone } from '../../domain/phone.js';
+import { langOf } from '../../i18n/lang.js';
+import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
 import type { Connection } from '../../store/dialects/types.js';
 import { countByState, queueDepth } from '../../store/outbox.js';
 import { listPortals } from '../../store/portals.js';
@@ -96,15 +98,16 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   );
 
   // The app's page inside Bitrix24 (the local application's handler path). Bitrix24 opens it
-  // with a POST carrying the user's token; it shows no message data, only where things are.
-  const inPortal = async (_req: FastifyRequest, reply: FastifyReply) => {
+  // with a POST carrying the user's token and `?LANG=` (the user's language); it shows no
+  // message data, only where things are.
+  const inPortal = async (req: FastifyRequest, reply: FastifyReply) => {
+    const lang = langOf((req.query as Record<string, string | undefined>).LANG);
     reply.type('text/html; charset=utf-8');
-    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MTS Belarus SMS</title>
+    return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT[lang]}</title>
 <style>body{font:15px system-ui,sans-serif;margin:1.5rem;max-width:44rem}</style></head><body>
-<h1>MTS Belarus SMS</h1>${deps.sandbox ? '<p><b>SANDBOX MODE</b> — no real SMS is sent.</p>' : ''}
-<p>The SMS provider <b>MTS Belarus SMS</b> and the robot <b>SMS via MTS Belarus</b> are installed.
-Send from a CRM card (SMS), add the robot to a funnel stage, or use CRM marketing.</p>
-<p>Delivery statuses appear on the CRM card. Service status and messages: the service's admin page.</p></body></html>`;
+<h1>${PRODUCT[lang]}</h1>${deps.sandbox ? `<p><b>${APP_PAGE.sandbox[lang]}</b></p>` : ''}
+<p>${APP_PAGE.installed[lang]}</p>
+<p>${APP_PAGE.statuses[lang]}</p></body></html>`;
   };
   app.get('/b24/app', inPortal);
   app.post('/b24/app', inPortal);

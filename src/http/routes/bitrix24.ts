@@ -6,16 +6,18 @@ import {
   type SmsHandlerRequest,
   timingSafeTokenEqual,
 } from '../../bitrix24/inbound.js';
-import type { RefreshedTokens } from '../../bitrix24/oauth.js';
 import type { Clock } from '../../clock.js';
 import type { IntakeResult, SenderChoice, SmsRequest } from '../../core/intake.js';
 import { SENDER_CODE } from '../../core/register.js';
+import { type OAuthVerifier, verifyAppEvent } from '../../core/verifyInstall.js';
+import type { QuietWindow } from '../../domain/quietHours.js';
 import type { Connection } from '../../store/dialects/types.js';
 import {
   getPortal,
   getPortalByHandlerKey,
   markUninstalled,
   type Portal,
+  updatePortalSettings,
   upsertPortal,
 } from '../../store/portals.js';
 import type { Metrics } from '../metrics.js';
@@ -40,13 +42,10 @@ export interface Bitrix24RouteDeps {
   /** Registers the provider (and robots) in the portal; runs after the install is stored. */
   register: (portal: Portal) => Promise<unknown>;
   /**
-   * Proves an install is genuine: refreshes its refresh token at our configured OAuth server
-   * with our client credentials (only tokens issued to this app refresh). Returns the fresh
-   * pair and whom the server says it belongs to, or throws.
+   * Our app's credentials and the trusted OAuth servers (B24_OAUTH_URL): every install and
+   * update with tokens is verified there before anything is stored.
    */
-  verifyInstall: (refreshToken: string) => Promise<RefreshedTokens>;
-  /** Our OAuth server's REST base (`{B24_OAUTH_URL}/rest/`), stored for later refreshes. */
-  oauthServerEndpoint: string;
+  oauth: OAuthVerifier;
   /** A message was queued: wake the sender. */
   onQueued: () => void;
 }
@@ -58,112 +57,110 @@ function badRequest(reply: FastifyReply, message: string) {
 export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): void {
   /** Installation (ONAPPINSTALL) and the app events we subscribe to (ONAPPUPDATE, ONAPPUNINSTALL). */
   const onAppEvent = async (req: FastifyRequest, reply: FastifyReply) => {
+    // The install page form carries DOMAIN, PROTOCOL and LANG in its query string.
+    const input =
+      req.body && typeof req.body === 'object' && !Array.isArray(req.body)
+        ? { ...(req.query as Record<string, unknown>), ...(req.body as Record<string, unknown>) }
+        : req.body;
     // Throws ValidationError → 400 with the field named (app error handler).
-    const ev = parseInstallEvent(req.body);
+    const ev = parseInstallEvent(input);
     const now = deps.clock.now();
     const existing = await getPortal(deps.conn, ev.memberId);
-    // After the first install, events must carry the application_token we stored.
-    if (existing?.application_token && ev.event !== 'ONAPPINSTALL') {
-      if (
-        !ev.applicationToken ||
-        !timingSafeTokenEqual(ev.applicationToken, existing.application_token)
-      ) {
-        req.log.warn(
-          { memberId: ev.memberId, event: ev.event },
-          'app event with a wrong application_token refused',
-        );
-        return reply
-          .code(403)
-          .send({ error: 'forbidden', message: 'application_token does not match this portal' });
-      }
-    }
+    const storedToken = existing?.application_token ?? undefined;
+    const tokenMatches = timingSafeTokenEqual(ev.applicationToken, storedToken);
+    const forbidden = (message: string) => reply.code(403).send({ error: 'forbidden', message });
+
     if (ev.event === 'ONAPPUNINSTALL') {
+      if (storedToken && !tokenMatches) {
+        req.log.warn(
+          { memberId: ev.memberId },
+          'ONAPPUNINSTALL with a wrong application_token refused',
+        );
+        return forbidden('application_token does not match this portal');
+      }
       if (existing) await markUninstalled(deps.conn, existing.id, now);
       return { ok: true };
     }
-    const knownApp = Boolean(
-      existing?.status === 'active' &&
-        existing.application_token &&
-        ev.applicationToken &&
-        timingSafeTokenEqual(ev.applicationToken, existing.application_token),
-    );
+
     if (!ev.tokens) {
-      // An event without a user carries no tokens (events/index.md): for a portal we serve,
-      // with its application_token, register again with the tokens we hold.
-      if (ev.event === 'ONAPPUPDATE' && knownApp && existing) {
-        try {
-          await deps.register(existing);
-        } catch (err) {
-          req.log.error(
-            { err, portalId: existing.id },
-            'registration after ONAPPUPDATE failed; run `b24-mts-sms register`',
-          );
-          return reply
-            .code(502)
-            .send({ error: 'registration_failed', message: (err as Error).message });
-        }
-        return { ok: true, portal: existing.domain };
+      // An event without a user carries no tokens (events/index.md). It cannot be verified,
+      // so it may only repeat what we know: ONAPPUPDATE from a portal we serve, with the
+      // application_token we hold, re-registers with the stored tokens. A new
+      // application_token must come with tokens that prove it.
+      if (ev.event === 'ONAPPUPDATE' && existing?.status === 'active' && tokenMatches) {
+        return registerOr502(req, reply, existing, 'ONAPPUPDATE');
+      }
+      if (existing && storedToken && !tokenMatches) {
+        req.log.warn(
+          { memberId: ev.memberId, event: ev.event },
+          `${ev.event} with a new application_token but no tokens to verify it refused`,
+        );
+        return forbidden(
+          'application_token does not match this portal, and the event carries no tokens to verify a new one',
+        );
       }
       return badRequest(reply, `${ev.event} without auth[access_token] / auth[refresh_token]`);
     }
+
     // Anyone can POST an install form. Before it is stored (and we register a HANDLER that
-    // carries a secret key at the endpoint it names), its refresh token must refresh at our
-    // OAuth server with our client credentials, for the same member_id. The endpoint we keep
-    // is the one the OAuth server reports, not the one posted. The one exception: an event
-    // for a portal we serve that carries the application_token we already hold.
-    let tokens = {
-      accessToken: ev.tokens.accessToken,
-      refreshToken: ev.tokens.refreshToken,
-      expiresAt: now + ev.tokens.expiresIn * 1000,
-    };
-    let clientEndpoint = ev.clientEndpoint;
-    if (!knownApp) {
-      try {
-        const fresh = await deps.verifyInstall(ev.tokens.refreshToken);
-        if (fresh.memberId && fresh.memberId !== ev.memberId)
-          throw new Error(`the tokens belong to member_id ${fresh.memberId}`);
-        tokens = {
-          accessToken: fresh.accessToken,
-          refreshToken: fresh.refreshToken,
-          expiresAt: fresh.expiresAt,
-        };
-        clientEndpoint = fresh.clientEndpoint ?? ev.clientEndpoint;
-      } catch (err) {
-        req.log.warn(
-          { memberId: ev.memberId, event: ev.event, err: (err as Error).message },
-          'install that could not be verified refused',
-        );
-        return reply.code(403).send({
-          error: 'forbidden',
-          message: 'this install could not be verified with the Bitrix24 OAuth server',
-        });
-      }
+    // carries a secret key at the endpoint it names), it is verified at a trusted OAuth
+    // server — every time, a reinstall or update of a portal we know included: an old
+    // application_token proves nothing about a new one.
+    const verified = await verifyAppEvent(deps.oauth, ev, now, existing?.client_endpoint);
+    if (!verified.ok) {
+      req.log.warn(
+        { memberId: ev.memberId, event: ev.event, reason: verified.reason },
+        'app event that could not be verified refused',
+      );
+      return forbidden(`this ${ev.event} could not be verified: ${verified.reason}`);
     }
     const portal = await upsertPortal(
       deps.conn,
       {
         id: ev.memberId,
         domain: ev.domain,
-        clientEndpoint,
-        serverEndpoint: deps.oauthServerEndpoint,
-        accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken,
-        expiresAt: tokens.expiresAt,
+        clientEndpoint: verified.clientEndpoint,
+        serverEndpoint: verified.serverEndpoint,
+        accessToken: verified.tokens.accessToken,
+        refreshToken: verified.tokens.refreshToken,
+        expiresAt: verified.tokens.expiresAt,
+        // Bitrix24 issues a new application_token on reinstall and on update: keep the posted one.
         applicationToken: ev.applicationToken ?? null,
       },
       now,
     );
+    await updatePortalSettings(
+      deps.conn,
+      portal.id,
+      {
+        adminUserId: verified.userId,
+        ...(ev.language ? { detectedLanguage: ev.language } : {}),
+      },
+      now,
+    );
+    if (ev.event === 'ONAPPUPDATE')
+      req.log.info({ portalId: portal.id }, 'app updated: new tokens and application_token stored');
+    return registerOr502(req, reply, portal, ev.event);
+  };
+
+  /** Registers the provider; a failure leaves the portal stored and says how to finish. */
+  const registerOr502 = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    portal: Portal,
+    event: string,
+  ) => {
     try {
       await deps.register(portal);
     } catch (err) {
       // The portal is stored: `b24-mts-sms register` (or the next ONAPPUPDATE) finishes the job.
       req.log.error(
-        { err, portalId: portal.id },
+        { err, portalId: portal.id, event },
         'portal stored but registration in Bitrix24 failed; run `b24-mts-sms register`',
       );
       return reply.code(502).send({
         error: 'registration_failed',
-        message: `Installed, but registering the SMS provider failed: ${(err as Error).message}. Run \`npx b24-mts-sms register\`.`,
+        message: `Stored, but registering the SMS provider failed: ${(err as Error).message}. Run \`npx b24-mts-sms register\`.`,
       });
     }
     return { ok: true, portal: portal.domain };

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import type { PortalAccessProblem } from '../../bitrix24/limits.js';
 import type { Connection } from '../../store/dialects/types.js';
 import type { Metrics } from '../metrics.js';
 
@@ -10,19 +11,61 @@ export interface HealthDeps {
   beforeScrape?: () => Promise<void>;
   /** What holds sending back (paused MTS accounts, held alpha names), shown by /readyz. */
   sending?: () => unknown;
+  /** How long `/readyz` waits for the database before it answers 503 (default 3000 ms). */
+  probeTimeoutMs?: number;
+  /**
+   * Portals whose Bitrix24 REST API refuses us (a plan without REST). Shown on `/readyz`
+   * under `bitrix24`; they do not make it fail: this instance still takes messages.
+   */
+  b24Access?: () => PortalAccessProblem[];
+}
+
+/** Resolves with `p`, or rejects with `what timed out` after `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   app.get('/healthz', async () => ({ ok: true }));
 
+  /**
+   * Ready = this instance can commit what it acknowledges. 503 with the reason while the
+   * database cannot be reached (PostgreSQL down, the SQLite file gone). Portals whose REST
+   * API is unavailable are listed under `bitrix24` either way.
+   */
   app.get('/readyz', async (_req, reply) => {
+    const problems = deps.b24Access?.() ?? [];
+    const bitrix24 = problems.length
+      ? {
+          bitrix24: problems.map((p) => ({
+            portal: p.portalId,
+            ...(p.domain ? { domain: p.domain } : {}),
+            problem: p.problem,
+            message: p.message,
+            since: new Date(p.since).toISOString(),
+          })),
+        }
+      : {};
     try {
-      await sql`select 1`.execute(deps.conn.db);
+      await within(
+        sql`select 1`.execute(deps.conn.db),
+        deps.probeTimeoutMs ?? 3000,
+        'the database',
+      );
     } catch (err) {
-      return reply.code(503).send({ ok: false, reason: `database: ${(err as Error).message}` });
+      return reply.code(503).send({
+        ok: false,
+        database: deps.conn.caps.name,
+        reason: `database: ${(err as Error).message}`,
+        ...bitrix24,
+      });
     }
     // Intake works while sending is paused (messages wait in the queue): still ready, with why.
-    return { ok: true, database: deps.conn.caps.name, sending: deps.sending?.() };
+    return { ok: true, database: deps.conn.caps.name, ...bitrix24, sending: deps.sending?.() };
   });
 
   app.get('/metrics', async (_req, reply) => {

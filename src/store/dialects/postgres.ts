@@ -25,17 +25,32 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size (default 10). */
   max?: number;
+  /** How long to wait for a new server connection before the query fails (default 10 000 ms). */
+  connectionTimeoutMs?: number;
+  /**
+   * Called when a pooled connection dies (the server restarted, an administrator terminated
+   * the backend, the network dropped it). A query running on it fails on its own; the pool
+   * drops the connection and the next query opens a new one. Default: ignored.
+   */
+  onConnectionError?: (err: Error) => void;
 }
 
 export function openPostgres(url: string, opts: PostgresOptions = {}): Connection {
+  if (opts.schema && !/^[a-z_][a-z0-9_]*$/.test(opts.schema))
+    throw new Error(`invalid schema name ${opts.schema}`);
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
     types,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
-  if (opts.schema && !/^[a-z_][a-z0-9_]*$/.test(opts.schema))
-    throw new Error(`invalid schema name ${opts.schema}`);
+  // A dead connection emits 'error' on its client, and the pool forwards it only while the
+  // client is idle: idle or checked out (mid-transaction, between statements), an 'error'
+  // event without a listener kills the process. Queries in flight fail on their own.
+  const onError = (err: Error) => opts.onConnectionError?.(err);
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const safe = url.replace(/\/\/[^@/]*@/, '//***@');
   return {

@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { DatabaseMissingError, DatabaseUnavailableError } from '../errors.js';
 import type { Database } from '../schema.js';
 import { withStatementCache } from './statementCache.js';
 import type { Connection, DialectCaps } from './types.js';
@@ -16,19 +17,99 @@ export const sqliteCaps: DialectCaps = {
 };
 
 /**
- * Opens (creating the folder if needed) a SQLite file in WAL mode.
+ * When a missing database file may be created:
+ * - `always`: `migrate`, the explicit way to start an empty database;
+ * - `fresh`: only on a fresh install — the file's folder does not exist yet, or is empty
+ *   (hidden files and `lost+found` aside). A folder with other files in it but no database
+ *   means the database was there and is gone: refuse, so the service never starts over on
+ *   an empty database by accident.
+ */
+export type SqliteCreatePolicy = 'always' | 'fresh';
+
+export interface SqliteOptions {
+  /** Default `fresh`. */
+  create?: SqliteCreatePolicy;
+}
+
+/** Written beside the database when it vanishes under a running service (see `guard`). */
+export const LOST_NOTE_SUFFIX = '.lost.txt';
+
+function ignorable(entry: string): boolean {
+  return entry.startsWith('.') || entry === 'lost+found';
+}
+
+function checkCreateAllowed(path: string, policy: SqliteCreatePolicy): void {
+  if (policy === 'always') return;
+  const dir = dirname(path);
+  if (!existsSync(dir)) return;
+  const others = readdirSync(dir).filter((e) => !ignorable(e));
+  if (others.length === 0) return;
+  const shown = others.slice(0, 5).join(', ') + (others.length > 5 ? ', …' : '');
+  throw new DatabaseMissingError(
+    `the SQLite database ${path} does not exist, but its folder ${dir} is not empty (${shown}): ` +
+      'the database may have been deleted or moved. Restore it, or run `b24-mts-sms migrate` ' +
+      'to create a new, empty database on purpose.',
+  );
+}
+
+/**
+ * Opens a SQLite file in WAL mode (creating it only as `opts.create` allows).
  * synchronous=FULL: a message we acknowledged survives a power cut, not just a process
  * crash (WAL+NORMAL only guarantees the latter); it costs an fsync per commit.
+ *
+ * Every statement first checks that the path still names the file we opened (same device
+ * and inode). SQLite keeps writing happily into a file that was deleted or replaced under
+ * it, and each such commit would be lost at the next restart; instead the connection fails
+ * with DatabaseUnavailableError from then on, so nothing more is acknowledged, and a note
+ * is left at the path saying what happened (which also stops a restart from creating an
+ * empty database there: the folder is no longer empty).
  */
-export function openSqlite(path: string): Connection {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export function openSqlite(path: string, opts: SqliteOptions = {}): Connection {
+  const memory = path === ':memory:';
+  if (!memory && !existsSync(path)) {
+    checkCreateAllowed(path, opts.create ?? 'fresh');
+    mkdirSync(dirname(path), { recursive: true });
+  }
   const raw = new SqliteDatabase(path);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
-  });
+
+  const opened = memory ? undefined : statSync(path);
+  let lost: DatabaseUnavailableError | undefined;
+  const guard = () => {
+    if (!opened) return;
+    if (lost) throw lost;
+    const now = statSync(path, { throwIfNoEntry: false });
+    if (now && now.ino === opened.ino && now.dev === opened.dev) return;
+    const what = now ? 'replaced by another file' : 'deleted (or its folder was)';
+    lost = new DatabaseUnavailableError(
+      `the SQLite database ${resolve(path)} was ${what} while the service was running; ` +
+        'nothing more is accepted. Restore the file and restart, or run `b24-mts-sms migrate` ' +
+        'to start a new, empty database on purpose.',
+    );
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(
+        `${path}${LOST_NOTE_SUFFIX}`,
+        `${new Date().toISOString()}: ${lost.message}\n`,
+        { flag: 'a' },
+      );
+    } catch {
+      // Best effort: the error itself is what matters.
+    }
+    throw lost;
+  };
+  // The guard runs on every statement; the cache only saves the parse.
+  const cached = withStatementCache(raw);
+  const database = {
+    prepare: (sql: string) => {
+      guard();
+      return cached.prepare(sql);
+    },
+    close: () => cached.close(),
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   return { db, caps: sqliteCaps, describe: `sqlite:${path}`, close: () => db.destroy() };
 }

@@ -107,15 +107,39 @@ describe('portal actions', () => {
     expect(info.body.result.CODE).toBe('local.sandbox');
   });
 
-  it('ONAPPUPDATE wipes providers and robots; ONAPPUNINSTALL sends no tokens and revokes them', async () => {
+  it('ONAPPUPDATE wipes providers and robots and carries a new application_token; ONAPPUNINSTALL sends no tokens and revokes them', async () => {
     await registerSender();
+    const before = emu.applicationToken;
     await emu.install(receiverUrl, 'ONAPPUPDATE');
     expect(emu.senders).toHaveLength(0);
+    const update = received[0]?.form as {
+      auth: Record<string, string>;
+      data: Record<string, string>;
+    };
+    expect(update.auth.application_token).toBe(emu.applicationToken);
+    expect(emu.applicationToken).not.toBe(before);
+    expect(update.data).toMatchObject({ VERSION: '1', PREVIOUS_VERSION: '1', LANGUAGE_ID: 'ru' });
     await emu.install(receiverUrl, 'ONAPPUNINSTALL');
     const auth = received[1]?.form.auth as Record<string, string>;
     expect(auth.access_token).toBeUndefined();
     expect(auth.application_token).toBe(emu.applicationToken);
     expect((await rest('app.info')).status).toBe(401);
+  });
+
+  it('profile says whose token it is: user 1 administers the portal, user 2 does not', async () => {
+    expect((await rest('profile')).body.result).toMatchObject({ ID: '1', ADMIN: true });
+    const manager = emu.issueTokens(2).accessToken;
+    expect((await rest('profile', {}, manager)).body.result).toMatchObject({
+      ID: '2',
+      ADMIN: false,
+    });
+    // A refresh keeps the owner.
+    const pair = emu.issueTokens(2);
+    const res = await fetch(
+      `${emu.url}/oauth/token/?grant_type=refresh_token&client_id=${emu.clientId}&client_secret=${emu.clientSecret}&refresh_token=${pair.refreshToken}`,
+    );
+    const fresh = (await res.json()) as { access_token: string };
+    expect((await rest('profile', {}, fresh.access_token)).body.result.ADMIN).toBe(false);
   });
 
   it('sendFromCard posts the form Bitrix24 sends to the provider handler', async () => {
@@ -450,6 +474,41 @@ describe('REST faithfulness', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     expect((await fetch(`${emu.url}/oauth/token/?grant_type=refresh_token`)).status).toBe(503);
     emu.setOutage(false);
+    expect((await rest('app.info')).status).toBe(200);
+  });
+
+  it('OPERATION_TIME_LIMIT: 429 with time.operating_reset_at, lifting by itself then', async () => {
+    const clock = new FakeClock();
+    const e = await startBitrix24Emulator({ clock });
+    try {
+      const t = e.issueTokens().accessToken;
+      const until = clock.now() + 120_000;
+      e.setMethodBlocked('crm.contact.list', true, until);
+      const blocked = await rest('crm.contact.list', {}, t, e);
+      expect(blocked.status).toBe(429);
+      expect(blocked.body).toMatchObject({
+        error: 'OPERATION_TIME_LIMIT',
+        time: { operating_reset_at: until / 1000 },
+      });
+      // Other methods go on.
+      expect((await rest('app.info', {}, t, e)).status).toBe(200);
+      clock.advance(120_000);
+      expect((await rest('crm.contact.list', {}, t, e)).status).toBe(200);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a plan without REST: 401 ACCESS_DENIED on every method', async () => {
+    emu.setRestUnavailable(true);
+    expect(await rest('app.info')).toMatchObject({
+      status: 401,
+      body: {
+        error: 'ACCESS_DENIED',
+        error_description: 'REST is available only on commercial plans.',
+      },
+    });
+    emu.setRestUnavailable(false);
     expect((await rest('app.info')).status).toBe(200);
   });
 

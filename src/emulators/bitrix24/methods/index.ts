@@ -2,6 +2,7 @@ import { appMethods } from './app.js';
 import { bizprocMethods } from './bizproc.js';
 import { crmMethods } from './crm.js';
 import { eventMethods } from './events.js';
+import { imMethods } from './im.js';
 import { messageserviceMethods } from './messageservice.js';
 import type { MethodTable } from './types.js';
 
@@ -12,4 +13,5 @@ export const allMethods: MethodTable = {
   ...bizprocMethods,
   ...crmMethods,
   ...eventMethods,
+  ...imMethods,
 };

@@ -9,6 +9,10 @@ export interface MethodContext {
   clock: Clock;
   /** The emulator's `client_id` (app.info's CODE). */
   clientId: string;
+  /** The user whose token made the call. */
+  userId: number;
+  /** The portal's language (`app.info` LANGUAGE_ID). */
+  language: string;
 }
 
 /** A method's answer: `result`, and `total` / `next` for list methods. */
