@@ -11,6 +11,7 @@ import {
   ensureConsentField,
   makeConsentSyncer,
 } from './consent/index.js';
+import { type AdminAlert, sendAdminAlert } from './core/adminAlert.js';
 import { intakeSms, type SenderChoice } from './core/intake.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
 import { decryptSecret } from './core/secrets.js';
@@ -39,7 +40,7 @@ import { getPortal, listPortals, type Portal, portalSettings } from './store/por
 import { takeRestSlot } from './store/restBudget.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
-import { makeSender, type Sender } from './workers/sender.js';
+import { makeSender, type Sender, type SendingIncident } from './workers/sender.js';
 import { makeStatusPoller, type StatusPoller } from './workers/statusPoller.js';
 import { makeStatusPusher, type StatusPusher } from './workers/statusPusher.js';
 
@@ -221,6 +222,42 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     if (p) dlrKeys.set(portalId ?? '', p.dlr_key);
     return p?.dlr_key;
   };
+  /** Tells the admins of every portal sending on the incident's contract (im.notify.system.add). */
+  const alertAdmins = async (i: SendingIncident): Promise<void> => {
+    const alert: AdminAlert =
+      i.kind === 'contract-paused'
+        ? { kind: 'sending_paused', reason: i.reason }
+        : i.kind === 'contract-resumed'
+          ? { kind: 'sending_resumed' }
+          : i.kind === 'alpha-held'
+            ? { kind: 'alpha_name_held', alphaName: i.alphaName, reason: i.reason }
+            : {
+                kind: 'text',
+                text: {
+                  ru: `MTS снова принимает альфа-имя ${i.alphaName}: ожидавшие сообщения отправляются.`,
+                  en: `MTS accepts the alpha name ${i.alphaName} again: the waiting messages are going out.`,
+                },
+              };
+    try {
+      const contracts = await contractsById();
+      for (const p of await listPortals(conn)) {
+        if (p.status !== 'active') continue;
+        const own = contracts.has(portalContractId(p.id));
+        const onIt = own
+          ? i.contractId === portalContractId(p.id)
+          : i.contractId === DEFAULT_CONTRACT;
+        if (!onIt) continue;
+        await sendAdminAlert({ api: b24, conn, clock }, p.id, alert).catch((err) =>
+          logger.warn(
+            { portalId: p.id, err: (err as Error).message, alert: alert.kind },
+            'could not notify the portal admin (im.notify.system.add)',
+          ),
+        );
+      }
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'admin alert failed');
+    }
+  };
   const sender = makeSender({
     conn,
     mtsFor,
@@ -241,6 +278,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onIncident: (i) => {
       metrics.paused.set(sender.status().paused.length ? 1 : 0);
       metrics.incidents.inc({ kind: i.kind });
+      // Once per incident (only the instance that started or ended it gets here); never
+      // blocks sending.
+      void alertAdmins(i);
     },
     checkConsent: (m) =>
       m.portal_id && m.phone
@@ -476,7 +516,15 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         consentSyncer.stop(),
         retention.stop(),
       ]);
-      await app.close();
+      // Fastify closes the connections idle at this moment; one busy now (a delivery report
+      // being answered) turns idle later and would otherwise stay open for the keep-alive
+      // timeout (72 s). Keep closing idle ones until the server is closed.
+      const sweep = setInterval(() => app.server.closeIdleConnections?.(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       if (ownsConn) await conn.close();
     },
   };

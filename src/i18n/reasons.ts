@@ -87,7 +87,7 @@ const RULES: Rule[] = [
   },
   {
     match:
-      /^text is (\d+) SMS parts .*the limit is (\d+) parts = (\d+) characters in Cyrillic or (\d+) in Latin/s,
+      /^text (?:is|needs) (\d+) SMS parts .*the limit is (\d+) parts? = (\d+) characters in Cyrillic or (\d+) in Latin/s,
     explain: (m, lang) =>
       lang === 'ru'
         ? {

@@ -30,6 +30,11 @@ for (const dialect of DIALECTS)
       expect(paused.sending.paused[0]).toMatchObject({ contractId: 'default' });
       expect(paused.sending.paused[0]?.reason).toMatch(/credentials/);
       const pausedAt = Date.now();
+      // The installing admin is told once, in the portal's language (Russian by default).
+      await waitFor(
+        () => h.b24.notifications.some((n) => /приостановлена/.test(n.MESSAGE)),
+        'the admin alert',
+      );
 
       // Messages that arrive meanwhile wait: nothing but probes reaches MTS.
       for (let i = 2; i <= 4; i++)
@@ -43,6 +48,12 @@ for (const dialect of DIALECTS)
       expect((failedAt[2] as number) - (failedAt[1] as number)).toBeGreaterThanOrEqual(1900);
       expect(resumedAt - pausedAt).toBeLessThan(8000);
       expect((await readyz(h.url)).sending.paused).toEqual([]);
+      // "Resumed" replaces "paused" (same TAG).
+      await waitFor(
+        () => h.b24.notifications.some((n) => /возобновлена/.test(n.MESSAGE)),
+        'the resume alert',
+      );
+      expect(h.b24.notifications.filter((n) => /приостановлена/.test(n.MESSAGE))).toEqual([]);
       for (const s of h.mts.sent) expect(h.mts.countByExtraId(s.extraId as string)).toBe(1);
       const incidents = (await h.service.metrics.incidents.get()).values;
       expect(incidents.find((v) => v.labels.kind === 'contract-paused')?.value).toBe(1);
