@@ -222,6 +222,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     if (p) dlrKeys.set(portalId ?? '', p.dlr_key);
     return p?.dlr_key;
   };
+  // Intake, delivery reports and send outcomes commit in groups: one transaction (one fsync
+  // on SQLite) for everything that arrives while the previous one commits.
+  const group = makeGroupCommit(conn);
+  // Send outcomes wait up to 25 ms for companions: nobody waits on them, and one lost in a
+  // crash only means a lookup by extra_id, never a second send.
+  const outcomes = makeGroupCommit(conn, { lingerMs: 25 });
   /** Tells the admins of every portal sending on the incident's contract (im.notify.system.add). */
   const alertAdmins = async (i: SendingIncident): Promise<void> => {
     const alert: AdminAlert =
@@ -260,6 +266,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   };
   const sender = makeSender({
     conn,
+    commit: (fn) => outcomes.run(fn),
     mtsFor,
     clock,
     logger,
@@ -416,9 +423,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     return out;
   };
 
-  // Intake and delivery reports commit in groups: one transaction for the POSTs that arrive
-  // while the previous one commits.
-  const group = makeGroupCommit(conn);
   const app = createHttpApp({ bodyLimit: config.BODY_LIMIT, logger });
   healthRoutes(app, {
     conn,
@@ -475,7 +479,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     logger,
     metrics,
     pollAfterSec: config.MTS_POLL_AFTER,
-    commit: (fn) => group.run(fn),
+    // MTS waits for our 200 but not on a schedule: reports share the outcomes' lingering group.
+    commit: (fn) => outcomes.run(fn),
   });
 
   return {

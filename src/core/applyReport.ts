@@ -69,32 +69,28 @@ export async function applyReport(
 
     const state: MtsState = merged.state;
     const final = isFinal(state);
-    const ok = await transition(
-      deps.conn,
-      message.id,
-      message.state,
-      {
-        state,
-        mts_message_id: message.mts_message_id ?? report.messageId ?? null,
-        mts_status: String(report.status),
-        mts_substatus: report.substatus ?? null,
-        mts_hyber_status: report.msgStatus ?? null,
-        total_parts: report.totalParts ?? message.total_parts,
-        delivered_parts: report.deliveredParts ?? message.delivered_parts,
-        accepted_at: message.accepted_at ?? now,
-        final_at: final ? now : null,
-        next_poll_at: final ? null : (message.next_poll_at ?? now + deps.pollAfterSec * 1000),
-        locked_by: null,
-        locked_at: null,
-        unsure: 0,
-        ...b24StatusPatch(message, toBitrixStatus(state), now),
-      },
-      now,
-    );
+    const patch = {
+      state,
+      mts_message_id: message.mts_message_id ?? report.messageId ?? null,
+      mts_status: String(report.status),
+      mts_substatus: report.substatus ?? null,
+      mts_hyber_status: report.msgStatus ?? null,
+      total_parts: report.totalParts ?? message.total_parts,
+      delivered_parts: report.deliveredParts ?? message.delivered_parts,
+      accepted_at: message.accepted_at ?? now,
+      final_at: final ? now : null,
+      next_poll_at: final ? null : (message.next_poll_at ?? now + deps.pollAfterSec * 1000),
+      locked_by: null,
+      locked_at: null,
+      unsure: 0,
+      ...b24StatusPatch(message, toBitrixStatus(state), now),
+    };
+    const ok = await transition(deps.conn, message.id, message.state, patch, now);
+    // The row is exactly what we read plus the patch: no second read.
     if (ok)
       return {
         outcome: merged.changed || !current ? 'changed' : 'unchanged',
-        message: await getMessage(deps.conn, message.id),
+        message: { ...message, ...patch, updated_at: now } as Message,
       };
     message = await getMessage(deps.conn, message.id);
   }

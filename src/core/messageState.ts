@@ -74,7 +74,10 @@ export function makeMessageStates(deps: {
   pollAfterSec: number;
   /** Every completed move (metrics). */
   onMove?: (move: string, to: MessageState) => void;
+  /** Runs the write in a (shared) transaction; default: on `conn` directly. */
+  commit?: <T>(fn: (conn: Connection) => Promise<T>) => Promise<T>;
 }): MessageStates {
+  const commit = deps.commit ?? (<T>(fn: (conn: Connection) => Promise<T>) => fn(deps.conn));
   const finish = async (
     m: Message,
     move: string,
@@ -82,7 +85,9 @@ export function makeMessageStates(deps: {
     patch: Parameters<typeof finishClaim>[3],
     now: number,
   ) => {
-    const ok = await finishClaim(deps.conn, m.id, deps.workerId, { ...patch, state: to }, now);
+    const ok = await commit((conn) =>
+      finishClaim(conn, m.id, deps.workerId, { ...patch, state: to }, now),
+    );
     if (ok) deps.onMove?.(move, to);
     return ok;
   };

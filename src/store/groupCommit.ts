@@ -12,8 +12,20 @@ type Job = {
  * still gets its promise only after its own work is durable. If a grouped transaction fails,
  * its jobs are retried one by one, so one bad job never fails the others.
  */
-export function makeGroupCommit(conn: Connection, opts: { maxBatch?: number } = {}) {
+export function makeGroupCommit(
+  conn: Connection,
+  opts: {
+    maxBatch?: number;
+    /**
+     * Wait this long for companions before a commit (default 0: the first job commits at
+     * once). For work nobody waits on, such as send outcomes that a crash would only turn
+     * into a lookup.
+     */
+    lingerMs?: number;
+  } = {},
+) {
   const maxBatch = opts.maxBatch ?? 200;
+  const lingerMs = opts.lingerMs ?? 0;
   let queue: Job[] = [];
   let running = false;
 
@@ -26,6 +38,7 @@ export function makeGroupCommit(conn: Connection, opts: { maxBatch?: number } = 
   async function drain(): Promise<void> {
     running = true;
     try {
+      if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
       while (queue.length) {
         const jobs = queue.slice(0, maxBatch);
         queue = queue.slice(jobs.length);

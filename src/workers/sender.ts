@@ -61,6 +61,11 @@ export interface SenderOptions {
   headroomMs?: number;
   /** First probe of a paused account or held alpha name after this long (default 5 s). */
   firstProbeMs?: number;
+  /**
+   * Commits a message's outcome (group commit: outcomes of concurrent sends share one
+   * transaction). Default: each on its own.
+   */
+  commit?: <T>(fn: (conn: Connection) => Promise<T>) => Promise<T>;
   /** Requests in flight at once (default 16). */
   concurrency?: number;
   /** A `sending` claim older than this is considered abandoned (default 120 s). */
@@ -132,6 +137,7 @@ export function makeSender(opts: SenderOptions) {
   setMaxListeners(concurrency + 10, stopController.signal);
   const states = makeMessageStates({
     conn: opts.conn,
+    ...(opts.commit ? { commit: opts.commit } : {}),
     workerId,
     pollAfterSec: opts.pollAfterSec,
   });

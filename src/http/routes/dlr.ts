@@ -22,8 +22,18 @@ export interface DlrRouteDeps extends ApplyReportDeps {
  * message id is answered 200 (MTS must not retry forever) and logged.
  */
 export function dlrRoutes(app: FastifyInstance, deps: DlrRouteDeps): void {
+  // A portal's callback key never changes: remember the ones seen (a report per message
+  // would otherwise cost a portal read each). Unknown keys are not cached.
+  const known = new Map<string, { id: string }>();
+  const portalByKey = async (key: string) => {
+    const hit = known.get(key);
+    if (hit) return hit;
+    const p = await getPortalByDlrKey(deps.conn, key);
+    if (p && known.size < 10_000) known.set(key, { id: p.id });
+    return p;
+  };
   app.post<{ Params: { key: string } }>('/mts/dlr/:key', async (req, reply) => {
-    const portal = await getPortalByDlrKey(deps.conn, req.params.key);
+    const portal = await portalByKey(req.params.key);
     if (!portal)
       return reply
         .code(404)
