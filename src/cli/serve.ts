@@ -7,6 +7,27 @@ import { DatabaseMissingError } from '../store/errors.js';
 import { listPortals } from '../store/portals.js';
 import { configOrExit, fail } from './common.js';
 
+/** The settings `serve` reads (environment or `.env`), as the README's table lists them. */
+const SETTINGS_HELP = `
+Settings (environment variables or a .env file; the README explains each):
+  PORT, HOST                      listen address (3000, 0.0.0.0)
+  PUBLIC_URL                      base of the HANDLER and MTS callback URLs
+  DATABASE_URL                    sqlite:./data/b24-mts-sms.sqlite or postgres://…
+  B24_CLIENT_ID, B24_CLIENT_SECRET   the Bitrix24 local application
+  B24_OAUTH_URL                   trusted OAuth servers, comma-separated
+  B24_RATE, B24_BURST, B24_PUSH_DELAY_MS
+  MTS_API_URL, MTS_CLIENT_ID, MTS_LOGIN, MTS_PASSWORD or MTS_API_TOKEN
+  MTS_SENDER, MTS_SENDER_MARKETING   registered alpha names
+  MTS_RATE_LIMIT (10), MTS_RATE_HEADROOM_MS (15), MTS_TIMEOUT (15)
+  MTS_SMS_TTL (86400), MTS_POLL_AFTER (300), MTS_POLL_INTERVAL (60), MTS_EXPIRE_GRACE (3600)
+  MTS_LOOKUP_GRACE (120), MTS_PROBE_AFTER (5), SENDER_CONCURRENCY (16)
+  SMS_MAX_PARTS (5, at most 15), CONSENT_FIELD (UF_CRM_SMS_CONSENT)
+  MARKETING_QUIET_HOURS (21:00-09:00; e.g. "workdays 20:00-09:00; weekends 18:00-11:00", mts)
+  SECRET_KEY                      encrypts per-portal MTS secrets (portal set --mts-*)
+  RETENTION_DAYS (180), ADMIN_TOKEN, BODY_LIMIT, LOG_LEVEL (info)
+Without MTS and Bitrix24 credentials: sandbox mode (refused when NODE_ENV=production).
+`;
+
 export function serveCommand(program: Command): void {
   program
     .command('serve')
@@ -17,6 +38,7 @@ export function serveCommand(program: Command): void {
       '--no-workers',
       'accept and store messages but do not send or push statuses (an intake-only instance)',
     )
+    .addHelpText('after', SETTINGS_HELP)
     .action(async (opts: { workers: boolean }) => {
       const config = configOrExit();
       const logger = createLogger(config.LOG_LEVEL);

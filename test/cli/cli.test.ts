@@ -18,6 +18,24 @@ describe('b24-mts-sms CLI', () => {
       expect(output).toContain(c);
   });
 
+  it('serve --help names every setting of SPEC §6 that serve reads', async () => {
+    const { code, output } = await runCli(['serve', '--help'], env);
+    expect(code).toBe(0);
+    for (const name of [
+      'PUBLIC_URL',
+      'DATABASE_URL',
+      'B24_OAUTH_URL',
+      'MTS_RATE_LIMIT',
+      'MTS_LOOKUP_GRACE',
+      'MTS_POLL_AFTER',
+      'SMS_MAX_PARTS',
+      'MARKETING_QUIET_HOURS',
+      'SECRET_KEY',
+      'RETENTION_DAYS',
+    ])
+      expect(output).toContain(name);
+  });
+
   it('send (sandbox) normalizes the number, sends through the outbox and prints the MTS id', async () => {
     const { code, output } = await runCli(
       ['send', '--to', '8 029 123-45-67', '--text', 'CLI test'],

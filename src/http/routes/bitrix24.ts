@@ -10,7 +10,6 @@ import type { Clock } from '../../clock.js';
 import type { IntakeResult, SenderChoice, SmsRequest } from '../../core/intake.js';
 import { SENDER_CODE } from '../../core/register.js';
 import { type OAuthVerifier, verifyAppEvent } from '../../core/verifyInstall.js';
-import type { QuietWindow } from '../../domain/quietHours.js';
 import type { Connection } from '../../store/dialects/types.js';
 import {
   getPortal,
