@@ -22,6 +22,7 @@ interface SetOptions {
   senderMarketing?: string;
   quietHours?: string;
   timelineNotes?: string;
+  robotTrace?: string;
   restRate?: string;
   restBurst?: string;
   enterprise?: boolean;
@@ -100,6 +101,11 @@ export function settingsPatch(o: SetOptions): PortalSettings {
     if (o.language !== 'ru' && o.language !== 'en' && o.language !== 'auto')
       throw new Error('--language: ru, en, or auto (the portal’s own language)');
     patch.language = o.language === 'auto' ? undefined : o.language;
+  }
+  if (o.robotTrace !== undefined) {
+    if (!['log', 'comment', 'off'].includes(o.robotTrace))
+      throw new Error('--robot-trace: log, comment or off');
+    patch.robotTrace = o.robotTrace as 'log' | 'comment' | 'off';
   }
   if (o.enterprise) Object.assign(patch, { restRate: 5, restBurst: 250 });
   if (o.restRate !== undefined) {
@@ -182,6 +188,10 @@ export function portalCommand(program: Command): void {
     .option(
       '--language <ru|en|auto>',
       'language of timeline notes and admin alerts (default auto: the portal’s language, Russian unless it is another)',
+    )
+    .option(
+      '--robot-trace <log|comment|off>',
+      "how a robot's SMS shows on the CRM card: timeline log entry (default), comment, or none",
     )
     .option('--enterprise', 'Bitrix24 Enterprise REST limits (5 req/s, burst 250)')
     .option('--rest-rate <n>', 'Bitrix24 REST requests per second for this portal')

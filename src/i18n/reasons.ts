@@ -31,6 +31,61 @@ type Rule = {
 };
 
 const RULES: Rule[] = [
+  // Robot failures (the workflow's log and the robot's `error` return value).
+  {
+    match: /^the SMS template cannot be filled: (.*)$/s,
+    explain: (m, lang) => {
+      const detail = m[1] ?? '';
+      if (lang === 'en')
+        return {
+          why: `the SMS template cannot be filled: ${detail}`,
+          advice: 'Fill the fields in the CRM record or change the template.',
+        };
+      const ru = detail
+        .replace(/unknown placeholders? (.*?)(;|$)/, 'неизвестные поля $1$2')
+        .replace(/ (?:is|are) empty in the CRM record/, ' не заполнены в карточке CRM');
+      return {
+        why: `шаблон SMS не заполнить: ${ru}`,
+        advice: 'Заполните поля в карточке CRM или исправьте шаблон.',
+      };
+    },
+  },
+  {
+    match: /^no mobile phone in the CRM record: (.*)$/s,
+    explain: (m, lang) =>
+      lang === 'ru'
+        ? {
+            why: `в карточке CRM нет мобильного номера (есть: ${m[1]})`,
+            advice: 'Добавьте мобильный номер +375 25/29/33/44.',
+          }
+        : {
+            why: `no mobile phone in the CRM record (found: ${m[1]})`,
+            advice: 'Add a mobile number +375 25/29/33/44.',
+          },
+  },
+  {
+    match: /^no phone number in the CRM record/,
+    explain: (_m, lang) =>
+      lang === 'ru'
+        ? {
+            why: 'в карточке CRM (и у её контакта) нет телефона',
+            advice: 'Добавьте мобильный номер.',
+          }
+        : {
+            why: 'no phone number in the CRM record (or its contact)',
+            advice: 'Add a mobile number.',
+          },
+  },
+  {
+    match: /^the robot has no SMS text$/,
+    explain: (_m, lang) =>
+      lang === 'ru'
+        ? {
+            why: 'в настройках робота нет текста SMS',
+            advice: 'Укажите текст в настройках робота.',
+          }
+        : { why: 'the robot has no SMS text', advice: 'Set the text in the robot settings.' },
+  },
   {
     match: /^invalid: landline(?: — (.*))?$/s,
     explain: (m, lang) => {

@@ -17,6 +17,11 @@ export interface PortalSettings {
   restBurst?: number;
   /** Add a CRM timeline comment when a card send fails (default true). */
   timelineNotes?: boolean;
+  /**
+   * How a robot's SMS is traced on the CRM card: `log` (a timeline log entry, default),
+   * `comment` (a timeline comment), or `off`.
+   */
+  robotTrace?: 'log' | 'comment' | 'off';
   /** Marketing quiet hours in MARKETING_QUIET_HOURS syntax (parseQuietHours), '' for none (default MARKETING_QUIET_HOURS). */
   quietHours?: string;
   /** The Bitrix24 user who installed (or last updated) the app, an administrator: alerts go to them. Set at install. */

@@ -77,6 +77,9 @@ export interface RobotAnswer {
   /** The message's state when the job queued one. */
   messageState: string | null;
   failReason: string | null;
+  /** The message's number and text (for the trace on the CRM card). */
+  phone: string | null;
+  text: string | null;
 }
 
 /**
@@ -92,21 +95,31 @@ export async function dueRobotAnswers(
     .selectFrom('robot_jobs as j')
     .leftJoin('messages as m', 'm.id', 'j.message_id')
     .selectAll('j')
-    .select(['m.state as m_state', 'm.fail_reason as m_fail_reason'])
+    .select([
+      'm.state as m_state',
+      'm.fail_reason as m_fail_reason',
+      'm.phone as m_phone',
+      'm.text as m_text',
+    ])
     .where('j.event_state', '=', 1)
     .where('j.event_run_at', '<=', now)
     .where((eb) =>
       eb.or([
         eb('j.state', '=', 'failed'),
-        eb.and([eb('m.state', 'is not', null), eb('m.state', 'not in', ['queued', 'sending'])]),
+        eb.and([
+          eb('m.state', 'is not', null),
+          eb('m.state', 'not in', ['queued', 'held', 'sending']),
+        ]),
       ]),
     )
     .orderBy('j.event_run_at')
     .limit(limit)
     .execute();
-  return rows.map(({ m_state, m_fail_reason, ...job }) => ({
+  return rows.map(({ m_state, m_fail_reason, m_phone, m_text, ...job }) => ({
     job: job as RobotJob,
     messageState: m_state ?? null,
     failReason: m_fail_reason ?? null,
+    phone: m_phone ?? null,
+    text: m_text ?? null,
   }));
 }

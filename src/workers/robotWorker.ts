@@ -4,11 +4,15 @@ import type { Clock } from '../clock.js';
 import { loadCrmDocument, parseDocumentId, pickMobilePhone } from '../core/crmDocument.js';
 import type { SenderChoice } from '../core/intake.js';
 import { intakeSms } from '../core/intake.js';
+import { robotTraceCommand } from '../core/robotTrace.js';
 import { parseSendAt } from '../domain/sendTime.js';
 import { type MtsState, toBitrixStatus } from '../domain/status.js';
 import { buildTemplateValues, renderTemplate } from '../domain/template.js';
 import { coerceError } from '../errors.js';
+import { type Lang, portalLang } from '../i18n/lang.js';
+import { explainFailReason, explainUndelivered } from '../i18n/reasons.js';
 import type { Connection } from '../store/dialects/types.js';
+import { getPortal, portalSettings } from '../store/portals.js';
 import {
   dueRobotAnswers,
   dueRobotJobs,
@@ -17,6 +21,14 @@ import {
   updateRobotJob,
 } from '../store/robotJobs.js';
 import { makeSingletonLoop } from './singletonLoop.js';
+
+function parseJson<T>(s: string): T | undefined {
+  try {
+    return JSON.parse(s) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface RobotWorkerOptions {
   conn: Connection;
@@ -163,16 +175,31 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     if (message.state === 'queued') opts.onQueued?.();
   }
 
-  function answerOf(a: RobotAnswer): Record<string, string> {
+  /** The robot's return values; an error in the portal's language (the workflow log shows it). */
+  function answerOf(a: RobotAnswer, lang: Lang): Record<string, string> {
     if (a.job.state === 'failed')
-      return { status: 'failed', message_id: '', error: a.job.last_error ?? 'failed' };
+      return {
+        status: 'failed',
+        message_id: '',
+        error: explainFailReason(a.job.last_error ?? 'failed', lang).why,
+      };
     const state = (a.messageState ?? 'failed') as MtsState | 'failed';
     const status = toBitrixStatus(state);
-    return {
-      status,
-      message_id: a.job.message_id ?? '',
-      error: status === 'failed' || status === 'undelivered' ? (a.failReason ?? state) : '',
-    };
+    const error =
+      status === 'failed'
+        ? explainFailReason(a.failReason ?? state, lang).why
+        : status === 'undelivered'
+          ? explainUndelivered(state, {}, lang).why
+          : '';
+    return { status, message_id: a.job.message_id ?? '', error };
+  }
+
+  async function portalTraceSettings(
+    portalId: string,
+  ): Promise<{ mode: 'log' | 'comment' | 'off'; lang: Lang }> {
+    const p = await getPortal(opts.conn, portalId);
+    const s = p ? portalSettings(p) : {};
+    return { mode: s.robotTrace ?? 'log', lang: portalLang(s) };
   }
 
   async function sendAnswers(): Promise<void> {
@@ -186,9 +213,23 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
         const chunk = list.slice(i, i + 50);
         const commands: Record<string, BatchCommand> = {};
         const values = new Map<string, Record<string, string>>();
+        const settings = await portalTraceSettings(portalId);
         for (const a of chunk) {
-          const rv = answerOf(a);
+          const rv = answerOf(a, settings.lang);
           values.set(a.job.id, rv);
+          // The SMS also leaves a trace on the CRM card (once: it rides with the answer).
+          const trace = robotTraceCommand(
+            {
+              documentId: parseJson<string[]>(a.job.document_id) ?? [],
+              status: rv.status ?? '',
+              phone: a.phone,
+              text: a.text,
+              error: rv.error ?? '',
+            },
+            settings.mode,
+            settings.lang,
+          );
+          if (trace) commands[`t_${a.job.id}`] = trace;
           commands[`e_${a.job.id}`] = {
             method: 'bizproc.event.send',
             params: {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROBOT_PRESETS } from '../../src/core/presets.js';
 import { addOptout } from '../../src/store/consent.js';
-import { listPortals } from '../../src/store/portals.js';
+import { listPortals, updatePortalSettings } from '../../src/store/portals.js';
 import { DIALECTS } from '../helpers/db.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
@@ -109,6 +109,42 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it("a robot's SMS leaves a trace on the CRM card: a log entry by default, a comment or nothing when set", async () => {
+      h = await startHarness({ dialect });
+      const contact = h.b24.addContact({ NAME: 'Ivan', PHONE: ['+375291234567'] });
+      const deal = h.b24.addDeal({ TITLE: 'Deal', CONTACT_ID: contact });
+      const doc = ['crm', 'CCrmDocumentDeal', `DEAL_${deal}`];
+      const sent = await robot(doc, { text: 'Your order is ready', message_type: 'transactional' });
+      expect(sent.status).toMatch(/^(sent|delivered)$/);
+      await waitFor(() => h.b24.timelineLogs.length === 1, 'the timeline log entry');
+      expect(h.b24.timelineLogs[0]).toMatchObject({ entityTypeId: 2, entityId: deal });
+      // Russian by default: status, number and text.
+      expect(h.b24.timelineLogs[0]?.text).toMatch(
+        /SMS (отправлено|доставлено) на \+375291234567: «Your order is ready»/,
+      );
+      const failed = await robot(doc, {
+        text: 'Hi #DEAL_UF_CRM_NOPE#',
+        message_type: 'transactional',
+      });
+      expect(failed.status).toBe('failed');
+      await waitFor(() => h.b24.timelineLogs.length === 2, 'the failure trace');
+      expect(h.b24.timelineLogs[1]?.text).toMatch(/не отправлено.*DEAL_UF_CRM_NOPE/);
+
+      const portalId = (await listPortals(h.db.conn))[0]?.id as string;
+      await updatePortalSettings(h.db.conn, portalId, { robotTrace: 'comment' }, Date.now());
+      await robot(doc, { text: 'As a comment', message_type: 'transactional' });
+      await waitFor(
+        () => h.b24.timelineComments.some((c) => c.COMMENT.includes('As a comment')),
+        'the timeline comment',
+      );
+      expect(h.b24.timelineComments.at(-1)).toMatchObject({ ENTITY_TYPE: 'deal', ENTITY_ID: deal });
+      await updatePortalSettings(h.db.conn, portalId, { robotTrace: 'off' }, Date.now());
+      const before = h.b24.timelineLogs.length + h.b24.timelineComments.length;
+      await robot(doc, { text: 'No trace', message_type: 'transactional' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(h.b24.timelineLogs.length + h.b24.timelineComments.length).toBe(before);
+    });
+
     it('an unknown or empty placeholder, or no mobile phone, is an error returned to the robot; nothing is sent', async () => {
       h = await startHarness({ dialect });
       const contact = h.b24.addContact({ NAME: 'Ivan', PHONE: ['+375291234567'] });
@@ -132,7 +168,8 @@ for (const dialect of DIALECTS) {
         message_type: 'transactional',
       });
       expect(noMobile.status).toBe('failed');
-      expect(noMobile.error).toMatch(/no mobile phone.*landline/);
+      // In the portal's language (Russian by default), with the numbers found.
+      expect(noMobile.error).toMatch(/нет мобильного номера.*landline/);
       expect(h.mts.sent).toHaveLength(0);
     });
 
@@ -163,9 +200,9 @@ for (const dialect of DIALECTS) {
       const [a, b, c] = [await run(yes), await run(no), await run(opted)];
       expect(a.status).toMatch(/^(sent|delivered)$/);
       expect(b).toMatchObject({ status: 'failed' });
-      expect(b.error).toMatch(/no marketing consent/);
+      expect(b.error).toMatch(/нет согласия/);
       expect(c.status).toBe('failed');
-      expect(c.error).toMatch(/opted out/);
+      expect(c.error).toMatch(/отказался от рекламных SMS/);
       // CRM marketing (module_id=sender) through the SMS provider: same rules.
       const m1 = await h.b24.sendFromCard({
         to: '+375291111111',

@@ -27,6 +27,7 @@ import {
   type SenderRecord,
   type StatusUpdateRecord,
   type TimelineCommentRecord,
+  type TimelineLogRecord,
   type UserFieldRecord,
 } from './state.js';
 import { hex32, type IssuedTokens } from './tokens.js';
@@ -130,6 +131,8 @@ export interface Bitrix24Emulator {
   readonly eventHandlers: readonly { event: string; handler: string }[];
   readonly messages: readonly MessageRecord[];
   readonly timelineComments: readonly TimelineCommentRecord[];
+  /** `crm.timeline.logmessage.add` entries. */
+  readonly timelineLogs: readonly TimelineLogRecord[];
   readonly bizprocEvents: readonly BizprocEventRecord[];
   readonly userFields: readonly UserFieldRecord[];
   /** System notifications users have (`im.notify.system.add`; a TAG replaces earlier ones). */
@@ -306,6 +309,9 @@ export async function startBitrix24Emulator(
     },
     get timelineComments() {
       return state.timelineComments;
+    },
+    get timelineLogs() {
+      return state.timelineLogs;
     },
     get bizprocEvents() {
       return state.bizprocEvents;

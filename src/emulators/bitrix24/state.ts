@@ -59,6 +59,16 @@ export interface EventTokenRecord {
   documentId: string[];
 }
 
+/** A `crm.timeline.logmessage.add` entry. */
+export interface TimelineLogRecord {
+  ID: number;
+  entityTypeId: number;
+  entityId: number;
+  title: string;
+  text: string;
+  at: number;
+}
+
 export interface TimelineCommentRecord {
   ID: number;
   ENTITY_ID: number;
@@ -120,6 +130,7 @@ export class PortalState {
   readonly eventTokens = new Map<string, EventTokenRecord>();
   readonly bizprocEvents: BizprocEventRecord[] = [];
   readonly timelineComments: TimelineCommentRecord[] = [];
+  readonly timelineLogs: TimelineLogRecord[] = [];
   readonly userFields: UserFieldRecord[] = [];
   /** Notifications users still have: one with a TAG removes earlier ones with that TAG. */
   notifications: NotificationRecord[] = [];

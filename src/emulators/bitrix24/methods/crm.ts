@@ -220,6 +220,30 @@ export const crmMethods: MethodTable = {
     return reply(Object.keys(found).length > 0 ? found : []);
   },
 
+  'crm.timeline.logmessage.add': (params, ctx) => {
+    const fields = objParam(params, 'fields');
+    const entityTypeId = Number(fields.entityTypeId);
+    const entityId = Number(fields.entityId);
+    const title = typeof fields.title === 'string' ? fields.title : '';
+    const text = typeof fields.text === 'string' ? fields.text : '';
+    if (!Number.isInteger(entityTypeId) || entityTypeId <= 0)
+      throw badRequest('', 'entityTypeId is not defined or invalid.');
+    if (!Number.isInteger(entityId) || entityId <= 0)
+      throw badRequest('', 'entityId is not defined or invalid.');
+    if (!title || !text) throw badRequest('', 'title and text are required.');
+    if (!ctx.crm.get(entityTypeId, entityId)) throw badRequest('', 'Not found');
+    const id = ctx.state.nextTimelineId();
+    ctx.state.timelineLogs.push({
+      ID: id,
+      entityTypeId,
+      entityId,
+      title,
+      text,
+      at: ctx.clock.now(),
+    });
+    return reply({ logMessage: { id } });
+  },
+
   'crm.timeline.comment.add': (params, ctx) => {
     const fields = objParam(params, 'fields');
     const entityType = String(fields.ENTITY_TYPE ?? '').toLowerCase();
