@@ -224,7 +224,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   };
   // Intake, delivery reports and send outcomes commit in groups: one transaction (one fsync
   // on SQLite) for everything that arrives while the previous one commits.
-  const group = makeGroupCommit(conn);
+  // Intake lingers 1 ms: better-sqlite3 commits (fsync) block the event loop, so POSTs that
+  // arrive meanwhile are only read afterwards; a millisecond lets them join the next commit.
+  const group = makeGroupCommit(conn, { lingerMs: conn.caps.name === 'sqlite' ? 1 : 0 });
   // Send outcomes wait up to 25 ms for companions: nobody waits on them, and one lost in a
   // crash only means a lookup by extra_id, never a second send.
   const outcomes = makeGroupCommit(conn, { lingerMs: 25 });

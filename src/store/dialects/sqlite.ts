@@ -57,8 +57,8 @@ function checkCreateAllowed(path: string, policy: SqliteCreatePolicy): void {
  * synchronous=FULL: a message we acknowledged survives a power cut, not just a process
  * crash (WAL+NORMAL only guarantees the latter); it costs an fsync per commit.
  *
- * Every statement first checks that the path still names the file we opened (same device
- * and inode). SQLite keeps writing happily into a file that was deleted or replaced under
+ * Every commit, and every statement outside a transaction, first checks that the path still
+ * names the file we opened (same device and inode). SQLite keeps writing happily into a file that was deleted or replaced under
  * it, and each such commit would be lost at the next restart; instead the connection fails
  * with DatabaseUnavailableError from then on, so nothing more is acknowledged, and a note
  * is left at the path saying what happened (which also stops a restart from creating an
@@ -105,7 +105,9 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Connection {
   const cached = withStatementCache(raw);
   const database = {
     prepare: (sql: string) => {
-      guard();
+      // What must not happen is a commit into a lost file: check before every commit and
+      // every statement outside a transaction, not before each statement inside one.
+      if (sql === 'commit' || (!raw.inTransaction && sql !== 'begin')) guard();
       return cached.prepare(sql);
     },
     close: () => cached.close(),
