@@ -96,7 +96,8 @@ export const configSchema = z
     MTS_RATE_LIMIT: z.coerce.number().positive().max(1000).default(10),
     /**
      * Jitter headroom of the rate limiter, ms: rate slots are (1000 + this) / MTS_RATE_LIMIT ms
-     * apart and a request leaves at most this long after its slot, so no 1 s window at MTS
+     * apart and a request leaves at most a third of this after its slot (the rest absorbs
+     * network and scheduling jitter), so no 1 s window at MTS
      * ever holds more than MTS_RATE_LIMIT requests. Default 15 (98.5 % of the contracted rate).
      */
     MTS_RATE_HEADROOM_MS: z.coerce.number().int().min(0).max(1000).default(15),

@@ -28,9 +28,10 @@ export function slowedPace(pace: number, paceAt: number, now: number): number | 
 
 /**
  * Microseconds between two rate slots. Slots are `(1000 + headroom) / rate` ms apart and a
- * request may leave at most `headroom` ms after its slot (else it takes a new one), so any
- * `rate + 1` departures span at least 1000 ms: no 1 s window ever holds more than `rate`.
- * The headroom is the whole cost: 15 ms keeps 98.5 % of the contracted rate.
+ * request leaves at most a part of `headroom` after its slot (else it takes a new one), so
+ * any `rate + 1` arrivals span at least 1000 ms as long as the rest of the jitter fits in
+ * the headroom: no 1 s window holds more than `rate`. The headroom is the whole cost: 15 ms
+ * keeps 98.5 % of the contracted rate.
  */
 export function slotSpacingUs(rate: number, pace: number, headroomMs: number): number {
   const perSecond = Math.max(rate * Math.max(pace, MIN_PACE), 0.001);
