@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type Connection, connect, migrate } from '../../src/store/index.js';
+import type { NewMessage } from '../../src/store/outbox.js';
 import { type Portal, upsertPortal } from '../../src/store/portals.js';
 
 /** The PostgreSQL server tests use (SPEC: 127.0.0.1:5432, trust auth, database `test`). */
@@ -101,4 +102,19 @@ export function seedPortal(conn: Connection, id: string, domain: string): Promis
     },
     Date.now(),
   );
+}
+
+/** A valid transactional message of portal `member1` with a fresh Bitrix24 id. */
+export function testMessage(over: Partial<NewMessage> = {}): NewMessage {
+  return {
+    portalId: 'member1',
+    b24MessageId: `m${Math.random().toString(16).slice(2)}`,
+    source: 'crm',
+    kind: 'transactional',
+    phoneRaw: '+375291234567',
+    phone: '+375291234567',
+    text: 'hello',
+    alphaName: 'BRAND',
+    ...over,
+  };
 }

@@ -1,26 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
-import { insertMessage, type NewMessage } from '../../src/store/outbox.js';
+import { insertMessage } from '../../src/store/outbox.js';
 import { saveReport } from '../../src/store/reports.js';
 import { makeRetention } from '../../src/workers/retention.js';
-import { createTestDb, DIALECTS, seedPortal, type TestDb } from '../helpers/db.js';
+import {
+  createTestDb,
+  DIALECTS,
+  testMessage as msg,
+  seedPortal,
+  type TestDb,
+} from '../helpers/db.js';
 
 const DAY = 86_400_000;
-
-function msg(over: Partial<NewMessage> = {}): NewMessage {
-  return {
-    portalId: 'member1',
-    b24MessageId: `m${Math.random().toString(16).slice(2)}`,
-    source: 'crm',
-    kind: 'transactional',
-    phoneRaw: '+375291234567',
-    phone: '+375291234567',
-    text: 'hello',
-    alphaName: 'BRAND',
-    ...over,
-  };
-}
 
 for (const dialect of DIALECTS)
   describe(`retention on ${dialect}`, () => {

@@ -14,17 +14,11 @@ import {
 import type { Connection } from '../../src/store/index.js';
 import { migrate } from '../../src/store/index.js';
 import { acquireLease } from '../../src/store/leases.js';
-import {
-  finishClaim,
-  getMessage,
-  insertMessage,
-  type NewMessage,
-  releaseStale,
-} from '../../src/store/outbox.js';
+import { finishClaim, getMessage, insertMessage, releaseStale } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
 import { markPushed, pendingPushes } from '../../src/store/pushes.js';
 import { takeRestSlot } from '../../src/store/restBudget.js';
-import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
+import { createTestDb, DIALECTS, testMessage as msg, type TestDb } from '../helpers/db.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -35,20 +29,6 @@ async function claim(conn: Connection, worker: string, now: number, max: number)
     spacingUs: 1000,
   }));
   return c?.messages ?? [];
-}
-
-function msg(over: Partial<NewMessage> = {}): NewMessage {
-  return {
-    portalId: 'member1',
-    b24MessageId: `m${Math.random().toString(16).slice(2)}`,
-    source: 'crm',
-    kind: 'transactional',
-    phoneRaw: '+375291234567',
-    phone: '+375291234567',
-    text: 'hello',
-    alphaName: 'BRAND',
-    ...over,
-  };
 }
 
 for (const dialect of DIALECTS) {
