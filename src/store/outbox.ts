@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
-import { nextVirtualTime } from './claims.js';
 import type { Connection } from './dialects/types.js';
+import { nextVirtualTime } from './flows.js';
 import type { MessageState, MessagesTable } from './schema.js';
 
 export type Message = Selectable<MessagesTable>;
@@ -28,7 +28,7 @@ export interface NewMessage {
   campaignId?: string | null;
   /**
    * Virtual-time step of the message's flow, ms: one rate slot of its contract (see
-   * nextVirtualTime). Default 100 (10/s).
+   * store/flows.ts). Default 100 (10/s).
    */
   vtStepMs?: number;
 }

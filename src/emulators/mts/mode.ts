@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Latency } from './options.js';
+
+/** Fixed latency, or a uniform random one in `[min, max]` ms. */
+export type Latency = number | [number, number];
 
 /**
  * The switches of a running MTS emulator: every failure class of SPEC §2 can be turned on

@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.js';
-import { DEFAULT_MODE, type MtsEmulatorMode } from './mode.js';
+import { DEFAULT_MODE, type Latency, type MtsEmulatorMode } from './mode.js';
 
 /** What becomes of a message at MTS; `pending` never reaches a final state. */
 export type DlrOutcome = 'delivered' | 'undelivered' | 'expired' | 'rejected' | 'pending';
@@ -7,8 +7,8 @@ export type DlrOutcome = 'delivered' | 'undelivered' | 'expired' | 'rejected' | 
 /** Decides a message's fate from its phone (digits, no `+`) and text. */
 export type OutcomeFn = (phone: string, text: string) => DlrOutcome;
 
-/** Fixed latency, or a uniform random one in `[min, max]` ms. */
-export type Latency = number | [number, number];
+/** Fixed latency, or a uniform random one in `[min, max]` ms (defined beside the modes). */
+export type { Latency };
 
 export interface MtsEmulatorDlrOptions {
   /** POST delivery reports to `callback_url`. When false they are dropped (status queries still see the final state). Same as `mode.dlr`. Default true. */
