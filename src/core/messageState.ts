@@ -19,38 +19,9 @@ import { b24StatusPatch } from './b24Status.js';
  * | sweep     | sending (owner gone)                  | queued                      | unsure=1, attempted_at (store/outbox releaseStale)  |
  * | report    | queued, held, sending, ACCEPTD, UNKNOWN | ACCEPTD…REJECTD, UNKNOWN  | raw MTS triple, Bitrix24 status (core/applyReport)  |
  *
- * Final states (DELIVRD, EXPIRED, UNDELIV, REJECTD, failed) never change again.
+ * Final states (DELIVRD, EXPIRED, UNDELIV, REJECTD, failed) never change again. The moves
+ * below each write only from the state the table names (finishClaim requires `sending`).
  */
-export const TRANSITIONS: Readonly<
-  Record<string, { from: readonly (MessageState | 'new')[]; to: readonly MessageState[] }>
-> = {
-  intake: { from: ['new'], to: ['queued', 'failed'] },
-  claim: { from: ['queued'], to: ['sending'] },
-  accept: { from: ['sending'], to: ['ACCEPTD'] },
-  requeue: { from: ['sending'], to: ['queued'] },
-  hold: { from: ['sending', 'queued'], to: ['held'] },
-  release: { from: ['held'], to: ['queued'] },
-  fail: { from: ['sending'], to: ['failed'] },
-  sweep: { from: ['sending'], to: ['queued'] },
-  report: {
-    from: ['queued', 'held', 'sending', 'ACCEPTD', 'UNKNOWN'],
-    to: ['ACCEPTD', 'DELIVRD', 'EXPIRED', 'UNDELIV', 'REJECTD', 'UNKNOWN'],
-  },
-};
-
-export const FINAL_STATES: ReadonlySet<MessageState> = new Set([
-  'DELIVRD',
-  'EXPIRED',
-  'UNDELIV',
-  'REJECTD',
-  'failed',
-]);
-
-/** Whether `move` may take a message out of `from` (used by tests and guards). */
-export function canMove(move: keyof typeof TRANSITIONS, from: MessageState | 'new'): boolean {
-  return TRANSITIONS[move]?.from.includes(from) ?? false;
-}
-
 export interface MessageStates {
   /** MTS returned a message_id. False when a report had already moved the message on. */
   accept(m: Message, mtsMessageId: string, now: number): Promise<boolean>;

@@ -148,16 +148,3 @@ export async function hasDueWork(
     .executeTakeFirst();
   return row !== undefined;
 }
-
-/** The earliest `run_at` of a queued message of the contract (to sleep until it), or null. */
-export async function nextRunAt(conn: Connection, contractId: string): Promise<number | null> {
-  const row = await conn.db
-    .selectFrom('messages')
-    .select('run_at')
-    .where('state', '=', 'queued')
-    .where('contract_id', '=', contractId)
-    .orderBy('run_at')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? Number(row.run_at) : null;
-}

@@ -236,6 +236,8 @@ export async function queueDepth(
       eb.fn.min<number>('created_at').as('oldest'),
     ])
     .where('state', '=', 'queued')
+    // Always true; it steers SQLite to messages_due (queued rows by run_at), which also
+    // serves the `due` sum, instead of a scan of another index.
     .where('run_at', '>=', 0)
     .executeTakeFirstOrThrow();
   return {
