@@ -6,6 +6,7 @@ import { DatabaseMissingError, DatabaseUnavailableError } from '../errors.js';
 import type { Database } from '../schema.js';
 import { withStatementCache } from './statementCache.js';
 import type { Connection, DialectCaps } from './types.js';
+import { DurableDriver, makeWalSync, type WalSync } from './walSync.js';
 
 export const sqliteCaps: DialectCaps = {
   name: 'sqlite',
@@ -54,8 +55,10 @@ function checkCreateAllowed(path: string, policy: SqliteCreatePolicy): void {
 
 /**
  * Opens a SQLite file in WAL mode (creating it only as `opts.create` allows).
- * synchronous=FULL: a message we acknowledged survives a power cut, not just a process
- * crash (WAL+NORMAL only guarantees the latter); it costs an fsync per commit.
+ * Durability is that of synchronous=FULL — a message we acknowledged survives a power cut,
+ * not just a process crash — but the fsync of each commit runs in the thread pool, not on
+ * the event loop (see walSync.ts): the connection runs with synchronous=NORMAL and every
+ * query or transaction that committed a write returns only after its WAL fsync.
  *
  * Every commit, and every statement outside a transaction, first checks that the path still
  * names the file we opened (same device and inode). SQLite keeps writing happily into a file that was deleted or replaced under
@@ -72,7 +75,9 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Connection {
   }
   const raw = new SqliteDatabase(path);
   raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = FULL');
+  // NORMAL + our own fsync before the caller continues (walSync.ts) = FULL's guarantee.
+  // An in-memory database has nothing to sync.
+  raw.pragma(memory ? 'synchronous = OFF' : 'synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
 
@@ -101,17 +106,51 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Connection {
     }
     throw lost;
   };
+  // Whether a write was committed since the driver last asked (then it waits for the fsync):
+  // a COMMIT after writes, or a write outside a transaction (autocommit).
+  let wroteInTxn = false;
+  let dirty = false;
   // The guard runs on every statement; the cache only saves the parse.
   const cached = withStatementCache(raw);
   const database = {
     prepare: (sql: string) => {
+      const inTxn = raw.inTransaction;
       // What must not happen is a commit into a lost file: check before every commit and
       // every statement outside a transaction, not before each statement inside one.
-      if (sql === 'commit' || (!raw.inTransaction && sql !== 'begin')) guard();
-      return cached.prepare(sql);
+      if (sql === 'commit' || (!inTxn && sql !== 'begin')) guard();
+      const stmt = cached.prepare(sql);
+      if (sql === 'commit') {
+        if (wroteInTxn) dirty = true;
+        wroteInTxn = false;
+      } else if (sql === 'rollback' || sql === 'begin') {
+        wroteInTxn = false;
+      } else if (!(stmt as unknown as { readonly: boolean }).readonly) {
+        // `readonly`, not `reader`: an INSERT … RETURNING is a reader that writes.
+        if (inTxn) wroteInTxn = true;
+        else dirty = true;
+      }
+      return stmt;
     },
     close: () => cached.close(),
   };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, caps: sqliteCaps, describe: `sqlite:${path}`, close: () => db.destroy() };
+  const wal: WalSync | undefined = memory ? undefined : makeWalSync(`${path}-wal`);
+  const takeDirty = () => {
+    const d = dirty;
+    dirty = false;
+    return d;
+  };
+  class Dialect extends SqliteDialect {
+    override createDriver() {
+      const inner = super.createDriver();
+      return wal ? new DurableDriver(inner, wal, takeDirty) : inner;
+    }
+  }
+  const db = new Kysely<Database>({ dialect: new Dialect({ database }) });
+  return {
+    db,
+    caps: sqliteCaps,
+    describe: `sqlite:${path}`,
+    close: () => db.destroy(),
+    ...(wal ? { walSyncs: () => wal.syncs } : {}),
+  };
 }

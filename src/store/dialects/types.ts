@@ -29,4 +29,6 @@ export interface Connection {
   /** PostgreSQL schema the connection works in (created by migrate), when not `public`. */
   schema?: string | undefined;
   close(): Promise<void>;
+  /** SQLite: WAL fsyncs done so far (see walSync.ts); for tests and the bench. */
+  walSyncs?: () => number;
 }
