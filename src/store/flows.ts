@@ -1,5 +1,9 @@
-import { sql } from 'kysely';
 import type { Connection } from './dialects/types.js';
+import { runHot } from './hotSql.js';
+
+const upsert = (greatest: string) =>
+  `insert into flows (key, last_vt) values (?, ?) on conflict (key) do update set last_vt = ${greatest}(excluded.last_vt, flows.last_vt + ?) returning last_vt`;
+const UPSERT = { max: upsert('max'), greatest: upsert('greatest') };
 
 /**
  * The next virtual time of a flow (contract, lane, portal, campaign): `step` after the flow's
@@ -12,15 +16,12 @@ export async function nextVirtualTime(
   base: number,
   step: number,
 ): Promise<number> {
-  const row = await conn.db
-    .insertInto('flows')
-    .values({ key: flowKey, last_vt: base })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet({
-        last_vt: sql<number>`${sql.raw(conn.caps.greatest)}(excluded.last_vt, flows.last_vt + ${step})`,
-      }),
-    )
-    .returning('last_vt')
-    .executeTakeFirstOrThrow();
+  const r = await runHot<{ last_vt: number }>(conn, UPSERT[conn.caps.greatest], [
+    flowKey,
+    base,
+    step,
+  ]);
+  const row = r.rows[0];
+  if (!row) throw new Error(`flow ${flowKey}: the upsert returned no row`);
   return Number(row.last_vt);
 }

@@ -11,6 +11,11 @@ type Job = {
  * next transaction, so N concurrent handler POSTs cost one fsync instead of N. Every caller
  * still gets its promise only after its own work is durable. If a grouped transaction fails,
  * its jobs are retried one by one, so one bad job never fails the others.
+ *
+ * Two groups may be in flight: while one waits for its fsync (SQLite: in the thread pool,
+ * see dialects/walSync.ts), the next one already runs its statements and commits. A group
+ * takes its jobs only once it holds the transaction, so it includes everything that
+ * arrived while it waited for the connection.
  */
 export function makeGroupCommit(
   conn: Connection,
@@ -22,12 +27,15 @@ export function makeGroupCommit(
      * into a lookup.
      */
     lingerMs?: number;
+    /** Groups in flight at once (default 2). */
+    pipeline?: number;
   } = {},
 ) {
   const maxBatch = opts.maxBatch ?? 200;
   const lingerMs = opts.lingerMs ?? 0;
+  const pipeline = Math.max(1, opts.pipeline ?? 2);
   let queue: Job[] = [];
-  let running = false;
+  let active = 0;
 
   const single = (j: Job) =>
     conn.db
@@ -36,26 +44,24 @@ export function makeGroupCommit(
       .then(j.resolve, j.reject);
 
   async function drain(): Promise<void> {
-    running = true;
+    active++;
     try {
       if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
       while (queue.length) {
-        const jobs = queue.slice(0, maxBatch);
-        queue = queue.slice(jobs.length);
-        if (jobs.length === 1) {
-          await single(jobs[0] as Job);
-          continue;
-        }
+        let jobs: Job[] = [];
         let results: unknown[];
         try {
           results = await conn.db.transaction().execute(async (trx) => {
+            jobs = queue.slice(0, maxBatch);
+            queue = queue.slice(jobs.length);
             const tconn = { ...conn, db: trx };
             const out: unknown[] = [];
             for (const j of jobs) out.push(await j.fn(tconn));
             return out;
           });
-        } catch {
-          for (const j of jobs) await single(j);
+        } catch (err) {
+          if (jobs.length === 1) (jobs[0] as Job).reject(err);
+          else for (const j of jobs) await single(j);
           continue;
         }
         jobs.forEach((j, i) => {
@@ -63,7 +69,7 @@ export function makeGroupCommit(
         });
       }
     } finally {
-      running = false;
+      active--;
     }
   }
 
@@ -72,11 +78,11 @@ export function makeGroupCommit(
     run<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        // The first job starts a commit at once; jobs arriving meanwhile wait for the next.
-        if (!running) void drain();
+        // The first job starts a group at once; jobs arriving meanwhile go into the next one,
+        // which may already start (and wait for the connection) while the first commits.
+        if (active < pipeline) void drain();
       });
     },
   };
 }
-
 export type GroupCommit = ReturnType<typeof makeGroupCommit>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
 import type { Connection } from './dialects/types.js';
 import { nextVirtualTime } from './flows.js';
+import { runHot } from './hotSql.js';
 import type { MessageState, MessagesTable } from './schema.js';
 
 export type Message = Selectable<MessagesTable>;
@@ -33,6 +34,9 @@ export interface NewMessage {
   vtStepMs?: number;
 }
 
+/** The INSERT of insertMessage: built once from its row literal (same keys, same order). */
+let insertText: string | undefined;
+
 /**
  * Commits one message. Idempotent on (portal, Bitrix24 message_id): the second POST of the
  * same message returns the first row and `created: false`.
@@ -55,43 +59,60 @@ export async function insertMessage(
         runAt,
         Math.max(1, Math.round(m.vtStepMs ?? 100)),
       );
-  const inserted = await conn.db
-    .insertInto('messages')
-    .values({
-      id,
-      portal_id: m.portalId,
-      b24_message_id: m.b24MessageId,
-      source: m.source,
-      kind: m.kind,
-      phone_raw: m.phoneRaw,
-      phone: m.phone,
-      text: m.text,
-      alpha_name: m.alphaName,
-      bindings: m.bindings?.length ? JSON.stringify(m.bindings) : null,
-      state: failed ? 'failed' : 'queued',
-      fail_reason: m.failReason ?? null,
-      attempts: 0,
-      run_at: runAt,
-      due_at: runAt,
-      contract_id: contractId,
-      priority,
-      vt,
-      campaign_id: m.campaignId ?? null,
-      unsure: 0,
-      polls: 0,
-      b24_status: failed ? 'failed' : 'queued',
-      // Only Bitrix24-originated messages have a status to push.
-      push_pending: failed && m.b24MessageId ? 1 : 0,
-      push_attempts: 0,
-      push_run_at: now,
-      final_at: failed ? now : null,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) => oc.columns(['portal_id', 'b24_message_id']).doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (inserted) return { message: inserted, created: true };
+  // Every column is written, so the stored row is known without reading it back: RETURNING *
+  // cost more than the rest of the insert (measured 33 vs 9 µs per row on SQLite).
+  const row: Message = {
+    id,
+    portal_id: m.portalId,
+    b24_message_id: m.b24MessageId,
+    source: m.source,
+    kind: m.kind,
+    phone_raw: m.phoneRaw,
+    phone: m.phone,
+    text: m.text,
+    alpha_name: m.alphaName,
+    bindings: m.bindings?.length ? JSON.stringify(m.bindings) : null,
+    state: failed ? 'failed' : 'queued',
+    fail_reason: m.failReason ?? null,
+    attempts: 0,
+    run_at: runAt,
+    due_at: runAt,
+    locked_by: null,
+    locked_at: null,
+    unsure: 0,
+    last_error: null,
+    mts_message_id: null,
+    mts_status: null,
+    mts_substatus: null,
+    mts_hyber_status: null,
+    total_parts: null,
+    delivered_parts: null,
+    accepted_at: null,
+    final_at: failed ? now : null,
+    next_poll_at: null,
+    polls: 0,
+    b24_status: failed ? 'failed' : 'queued',
+    b24_pushed_status: null,
+    // Only Bitrix24-originated messages have a status to push.
+    push_pending: failed && m.b24MessageId ? 1 : 0,
+    push_attempts: 0,
+    push_run_at: now,
+    push_error: null,
+    timeline_noted: 0,
+    priority,
+    contract_id: contractId,
+    vt,
+    campaign_id: m.campaignId ?? null,
+    hold_reason: null,
+    attempted_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  insertText ??= `insert into messages (${Object.keys(row).join(', ')}) values (${Object.keys(row)
+    .map(() => '?')
+    .join(', ')}) on conflict (portal_id, b24_message_id) do nothing`;
+  const inserted = await runHot(conn, insertText, Object.values(row));
+  if (Number(inserted.numAffectedRows ?? 0) === 1) return { message: row, created: true };
   const existing = await conn.db
     .selectFrom('messages')
     .selectAll()

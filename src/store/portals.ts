@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { PortalConnection, PortalTokens } from '../bitrix24/types.js';
 import type { Connection } from './dialects/types.js';
+import { runHot } from './hotSql.js';
 import type { PortalsTable } from './schema.js';
 
 export type Portal = Selectable<PortalsTable>;
@@ -100,13 +101,17 @@ export function getPortal(conn: Connection, id: string): Promise<Portal | undefi
   return conn.db.selectFrom('portals').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function getPortalByHandlerKey(conn: Connection, key: string): Promise<Portal | undefined> {
-  return conn.db
-    .selectFrom('portals')
-    .selectAll()
-    .where('handler_key', '=', key)
-    .where('status', '=', 'active')
-    .executeTakeFirst();
+/** Every handler POST starts here: a constant statement (see hotSql.ts). */
+export async function getPortalByHandlerKey(
+  conn: Connection,
+  key: string,
+): Promise<Portal | undefined> {
+  const r = await runHot<Portal>(
+    conn,
+    "select * from portals where handler_key = ? and status = 'active'",
+    [key],
+  );
+  return r.rows[0];
 }
 
 export function getPortalByDlrKey(conn: Connection, key: string): Promise<Portal | undefined> {

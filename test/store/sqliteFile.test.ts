@@ -55,7 +55,7 @@ describe('SQLite database file', () => {
     expect(existsSync(path)).toBe(true);
   });
 
-  it('a file deleted or replaced under an open connection fails every statement from then on', async () => {
+  it('a file deleted or replaced under an open connection fails every write, then every statement', async () => {
     const dir = join(fresh(), 'data');
     const path = join(dir, 'db.sqlite');
     const conn = open(path);
@@ -64,13 +64,17 @@ describe('SQLite database file', () => {
     // Replaced: another file now stands at the path (a restored backup copied in place).
     renameSync(path, `${path}.old`);
     writeFileSync(path, '');
-    await expect(sql`select 1`.execute(conn.db)).rejects.toThrow(DatabaseUnavailableError);
+    await expect(
+      conn.db.insertInto('leases').values({ name: 'x', holder: 'h', expires_at: 1 }).execute(),
+    ).rejects.toThrow(DatabaseUnavailableError);
     await expect(sql`select 1`.execute(conn.db)).rejects.toThrow(/replaced by another file/);
 
     const other = join(root, 'x', 'db.sqlite');
     const conn2 = open(other);
     await migrate(conn2);
     rmSync(join(root, 'x'), { recursive: true, force: true });
+    // Readiness checks ask directly (reads alone do not stat the file).
+    expect(() => conn2.assertIntact?.()).toThrow(/was deleted/);
     await expect(sql`select 1`.execute(conn2.db)).rejects.toThrow(/was deleted/);
     // The note stands where the database was, so a restart does not start over there.
     expect(existsSync(`${other}${LOST_NOTE_SUFFIX}`)).toBe(true);

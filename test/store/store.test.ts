@@ -116,6 +116,17 @@ for (const dialect of DIALECTS) {
       expect(b.message.text).toBe('hello');
     });
 
+    it('the message insertMessage returns is exactly the stored row', async () => {
+      for (const m of [
+        msg({ b24MessageId: 'row-1', bindings: [{ OWNER_TYPE_ID: 3, OWNER_ID: 7 }] }),
+        msg({ b24MessageId: 'row-2', phone: null, failReason: 'invalid: landline' }),
+        msg({ b24MessageId: null, kind: 'marketing', campaignId: 'c1', sendAt: T0 + 60_000 }),
+      ]) {
+        const { message } = await insertMessage(t.conn, m, T0);
+        expect(message).toEqual(await getMessage(t.conn, message.id));
+      }
+    });
+
     it('a refused message is stored failed with its reason and a pending push', async () => {
       const { message } = await insertMessage(
         t.conn,

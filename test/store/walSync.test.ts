@@ -10,10 +10,13 @@ describe('WAL fsync off the event loop', () => {
   it('coalesces: callers arriving during an fsync share the next one, which starts after it', async () => {
     const log: string[] = [];
     const pending: (() => void)[] = [];
-    const wal = makeWalSync('x-wal', async () => {
-      log.push('start');
-      await new Promise<void>((r) => pending.push(r));
-      log.push('end');
+    const wal = makeWalSync('x-wal', {
+      sync: async () => {
+        log.push('start');
+        await new Promise<void>((r) => pending.push(r));
+        log.push('end');
+      },
+      close: () => {},
     });
     const first = wal.durable();
     const a = wal.durable();
@@ -32,8 +35,11 @@ describe('WAL fsync off the event loop', () => {
 
   it('a failed fsync fails its callers, and the next caller gets a new attempt', async () => {
     let fail = true;
-    const wal = makeWalSync('x-wal', async () => {
-      if (fail) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+    const wal = makeWalSync('x-wal', {
+      sync: async () => {
+        if (fail) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      },
+      close: () => {},
     });
     await expect(wal.durable()).rejects.toThrow('EIO');
     fail = false;

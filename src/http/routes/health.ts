@@ -51,6 +51,7 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         }
       : {};
     try {
+      deps.conn.assertIntact?.();
       await within(
         sql`select 1`.execute(deps.conn.db),
         deps.probeTimeoutMs ?? 3000,

@@ -60,7 +60,7 @@ function checkCreateAllowed(path: string, policy: SqliteCreatePolicy): void {
  * the event loop (see walSync.ts): the connection runs with synchronous=NORMAL and every
  * query or transaction that committed a write returns only after its WAL fsync.
  *
- * Every commit, and every statement outside a transaction, first checks that the path still
+ * Every commit, and every write outside a transaction, first checks that the path still
  * names the file we opened (same device and inode). SQLite keeps writing happily into a file that was deleted or replaced under
  * it, and each such commit would be lost at the next restart; instead the connection fails
  * with DatabaseUnavailableError from then on, so nothing more is acknowledged, and a note
@@ -110,22 +110,23 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Connection {
   // a COMMIT after writes, or a write outside a transaction (autocommit).
   let wroteInTxn = false;
   let dirty = false;
-  // The guard runs on every statement; the cache only saves the parse.
   const cached = withStatementCache(raw);
   const database = {
     prepare: (sql: string) => {
+      if (lost) throw lost;
       const inTxn = raw.inTransaction;
-      // What must not happen is a commit into a lost file: check before every commit and
-      // every statement outside a transaction, not before each statement inside one.
-      if (sql === 'commit' || (!inTxn && sql !== 'begin')) guard();
       const stmt = cached.prepare(sql);
+      // `readonly`, not `reader`: an INSERT … RETURNING is a reader that writes.
+      const writes = !(stmt as unknown as { readonly: boolean }).readonly;
+      // What must not happen is a commit into a lost file: check before every COMMIT and every
+      // write outside a transaction — not before reads, nor each statement inside one.
+      if (sql === 'commit' || (!inTxn && writes && sql !== 'begin')) guard();
       if (sql === 'commit') {
         if (wroteInTxn) dirty = true;
         wroteInTxn = false;
       } else if (sql === 'rollback' || sql === 'begin') {
         wroteInTxn = false;
-      } else if (!(stmt as unknown as { readonly: boolean }).readonly) {
-        // `readonly`, not `reader`: an INSERT … RETURNING is a reader that writes.
+      } else if (writes) {
         if (inTxn) wroteInTxn = true;
         else dirty = true;
       }
@@ -151,6 +152,7 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Connection {
     caps: sqliteCaps,
     describe: `sqlite:${path}`,
     close: () => db.destroy(),
+    assertIntact: guard,
     ...(wal ? { walSyncs: () => wal.syncs } : {}),
   };
 }

@@ -29,6 +29,11 @@ export interface Connection {
   /** PostgreSQL schema the connection works in (created by migrate), when not `public`. */
   schema?: string | undefined;
   close(): Promise<void>;
+  /**
+   * Throws when the database can no longer be trusted (SQLite: its file was deleted or
+   * replaced under us). Writes check it themselves; readiness checks call it.
+   */
+  assertIntact?: () => void;
   /** SQLite: WAL fsyncs done so far (see walSync.ts); for tests and the bench. */
   walSyncs?: () => number;
 }

@@ -26,18 +26,40 @@ export interface WalSync {
   durable(): Promise<void>;
   /** fsyncs done so far (for tests and the bench). */
   readonly syncs: number;
+  /** Closes the WAL descriptor (with the database). */
+  close(): void;
 }
 
-function fsyncFile(path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    open(path, 'r', (err, fd) => {
-      // No WAL file yet means nothing was committed into one.
-      if (err) return err.code === 'ENOENT' ? resolve() : reject(err);
-      fsync(fd, (syncErr) => {
-        close(fd, () => (syncErr ? reject(syncErr) : resolve()));
-      });
-    });
-  });
+/**
+ * fsync of one file through a descriptor kept open (opened on first use, reopened after an
+ * error). The WAL keeps its inode while the database is open: SQLite truncates or rewrites
+ * it, and deletes it only when the last connection closes.
+ */
+export function makeFileSync(path: string): { sync(): Promise<void>; close(): void } {
+  let fd: number | undefined;
+  const drop = () => {
+    if (fd !== undefined) close(fd, () => {});
+    fd = undefined;
+  };
+  return {
+    sync: () =>
+      new Promise<void>((resolve, reject) => {
+        const run = (f: number) =>
+          fsync(f, (err) => {
+            if (!err) return resolve();
+            drop();
+            reject(err);
+          });
+        if (fd !== undefined) return run(fd);
+        open(path, 'r', (err, f) => {
+          // No WAL file yet means nothing was committed into one.
+          if (err) return err.code === 'ENOENT' ? resolve() : reject(err);
+          fd = f;
+          run(f);
+        });
+      }),
+    close: drop,
+  };
 }
 
 /**
@@ -45,13 +67,16 @@ function fsyncFile(path: string): Promise<void> {
  * share the next one (it must start after their commits), so N commits during an fsync cost
  * one more fsync, not N.
  */
-export function makeWalSync(walPath: string, sync = fsyncFile): WalSync {
+export function makeWalSync(
+  walPath: string,
+  file: { sync(): Promise<void>; close(): void } = makeFileSync(walPath),
+): WalSync {
   let running: Promise<void> | undefined;
   let next: Promise<void> | undefined;
   let syncs = 0;
   const start = (): Promise<void> => {
     syncs++;
-    const p = sync(walPath).finally(() => {
+    const p = file.sync().finally(() => {
       if (running === p) running = undefined;
     });
     running = p;
@@ -75,6 +100,7 @@ export function makeWalSync(walPath: string, sync = fsyncFile): WalSync {
     get syncs() {
       return syncs;
     },
+    close: () => file.close(),
   };
 }
 
@@ -112,7 +138,8 @@ export class DurableDriver implements Driver {
     await this.inner.releaseConnection(c);
     if (dirty) await this.wal.durable();
   }
-  destroy(): Promise<void> {
-    return this.inner.destroy();
+  async destroy(): Promise<void> {
+    await this.inner.destroy();
+    this.wal.close();
   }
 }
