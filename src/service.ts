@@ -532,6 +532,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       } finally {
         clearInterval(sweep);
       }
+      // The MTS clients this service built keep connections alive; end them.
+      if (!opts.mts) mts.close();
+      for (const { client } of mtsClients.values()) client.close();
       if (ownsConn) await conn.close();
     },
   };

@@ -1,10 +1,11 @@
 import {
   MtsError,
   mtsBadAnswer,
-  mtsErrorFromFetchFailure,
+  mtsErrorFromNoAnswer,
   mtsErrorFromResponse,
   readMtsErrorBody,
 } from './errors.js';
+import { BodyTooLargeError, createHttpTransport, type HttpAnswer } from './http.js';
 import { parseStatusAnswer } from './report.js';
 import type { MtsClient, MtsReport, MtsSendRequest } from './types.js';
 import { toSendBody } from './wire.js';
@@ -21,12 +22,13 @@ export interface MtsClientOptions {
   token?: string;
   /** Per-request deadline covering connect, send and reading the body. Default 15000 ms. */
   timeoutMs?: number;
-  /** Injected fetch (tests, proxies). Default: the global fetch. */
-  fetch?: typeof fetch;
 }
 
 /** Default per-request deadline; MTS answers sends in well under a second when healthy. */
 export const DEFAULT_MTS_TIMEOUT_MS = 15_000;
+
+/** MTS answers are a few hundred bytes; a larger body than this is refused unread. */
+export const MAX_MTS_BODY_BYTES = 1024 * 1024;
 
 interface Answer {
   status: number;
@@ -61,38 +63,52 @@ function messageIdOf(json: unknown): string | undefined {
   return undefined;
 }
 
-/** MTS Communicator client: one send, two status lookups; every failure is an MtsError. */
+/**
+ * MTS Communicator client: one send, two status lookups; every failure is an MtsError.
+ * It keeps its connections alive between requests: `close()` ends them.
+ */
 export function createMtsClient(opts: MtsClientOptions): MtsClient {
   const root = `${opts.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(opts.clientId)}`;
   const authorization = authorizationHeader(opts);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_MTS_TIMEOUT_MS;
-  const doFetch = opts.fetch ?? fetch;
+  const http = createHttpTransport({
+    secure: /^https:/i.test(root),
+    timeoutMs,
+    maxBodyBytes: MAX_MTS_BODY_BYTES,
+  });
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
     const url = root + path;
+    let a: HttpAnswer;
     try {
-      const res = await doFetch(url, {
+      a = await http.exchange({
         method,
-        headers: {
-          authorization,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
+        url,
+        headers:
+          body !== undefined
+            ? { authorization, accept: 'application/json', 'content-type': 'application/json' }
+            : { authorization, accept: 'application/json' },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        // One deadline for the whole exchange, body included: a stalled body is a timeout too.
-        signal: AbortSignal.timeout(timeoutMs),
+        // A lookup may be repeated; a send never is (a resend could deliver the SMS twice).
+        idempotent: method === 'GET',
       });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, retryAfter: res.headers.get('retry-after') };
     } catch (err) {
-      throw mtsErrorFromFetchFailure(err, url, timeoutMs);
+      if (err instanceof BodyTooLargeError) {
+        throw mtsBadAnswer(
+          err.status,
+          `a body larger than ${err.maxBytes} bytes`,
+          method === 'POST',
+        );
+      }
+      throw mtsErrorFromNoAnswer(err, url, timeoutMs);
     }
+    let json: unknown;
+    try {
+      json = a.text === '' ? undefined : JSON.parse(a.text);
+    } catch {
+      json = undefined;
+    }
+    return { status: a.status, json, retryAfter: a.retryAfter };
   }
 
   async function status(path: string): Promise<MtsReport | null> {
@@ -125,5 +141,6 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
     },
     statusByMessageId: (messageId) => status(`/dr/${encodeURIComponent(messageId)}/simple`),
     statusByExtraId: (extraId) => status(`/dr/external/${encodeURIComponent(extraId)}/simple`),
+    close: () => http.close(),
   };
 }

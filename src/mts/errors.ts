@@ -1,5 +1,6 @@
 import { type MtsCode, mtsCode } from '../domain/mtsCodes.js';
 import { BaseError, type BaseErrorOptions } from '../errors.js';
+import { CONNECT_TIMEOUT } from './http.js';
 
 export interface MtsErrorOptions extends BaseErrorOptions {
   /** HTTP status of the MTS answer; undefined when no answer arrived (timeout, network). */
@@ -286,7 +287,7 @@ const NOT_SENT_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
+  CONNECT_TIMEOUT,
   'CERT_HAS_EXPIRED',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -294,7 +295,7 @@ const NOT_SENT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** The first `code` along an error's cause chain (undici nests the socket error). */
+/** The first `code` of an error, or along its cause chain (wrapped socket errors). */
 function findErrorCode(err: unknown, depth = 0): string | undefined {
   if (depth > 5 || typeof err !== 'object' || err === null) return undefined;
   const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
@@ -320,8 +321,11 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
-/** Maps a failed fetch (no HTTP answer) to an MtsError. */
-export function mtsErrorFromFetchFailure(err: unknown, url: string, timeoutMs: number): MtsError {
+/**
+ * Maps a request that got no HTTP answer to an MtsError: a timeout (error named
+ * `TimeoutError`/`AbortError`) and a reset are ambiguous; a connection never made is not.
+ */
+export function mtsErrorFromNoAnswer(err: unknown, url: string, timeoutMs: number): MtsError {
   if (isTimeout(err)) {
     return new MtsError(
       `MTS did not answer ${url} within ${timeoutMs} ms: will retry; MTS may have accepted the message, so its status is checked by extra_id before a resend`,

@@ -43,4 +43,6 @@ export interface MtsClient {
   statusByMessageId(messageId: string): Promise<MtsReport | null>;
   /** `GET /{client_id}/dr/external/{extra_id}/simple`; null when MTS has never seen that id. */
   statusByExtraId(extraId: string): Promise<MtsReport | null>;
+  /** Closes the kept-alive connections; a later call opens new ones. */
+  close(): void;
 }

@@ -2,10 +2,10 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type MtsEmulator, startMtsEmulator } from '../../src/emulators/mts/index.js';
 import { createMtsClient, type MtsClientOptions } from '../../src/mts/client.js';
-import { MtsError } from '../../src/mts/errors.js';
 import type { MtsSendRequest } from '../../src/mts/types.js';
 import { formatMinskTime } from '../../src/mts/wire.js';
 import { waitFor } from '../emulators/mts/waitFor.js';
+import { failure } from './failure.js';
 
 let emu: MtsEmulator;
 
@@ -37,17 +37,6 @@ const req: MtsSendRequest = {
   alphaName: 'SANDBOX',
   ttl: 86400,
 };
-
-/** The MtsError a promise rejects with (fails the test if it resolves). */
-async function failure(p: Promise<unknown>): Promise<MtsError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MtsError);
-    return e as MtsError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('send', () => {
   it('posts exactly the SPEC body with Basic auth and returns message_id', async () => {

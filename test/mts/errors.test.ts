@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MTS_CODES } from '../../src/domain/mtsCodes.js';
 import type { ErrorAction } from '../../src/errors.js';
-import { MtsError, mtsErrorFromResponse, parseRetryAfter } from '../../src/mts/errors.js';
+import {
+  MtsError,
+  mtsErrorFromNoAnswer,
+  mtsErrorFromResponse,
+  parseRetryAfter,
+} from '../../src/mts/errors.js';
+import { CONNECT_TIMEOUT, DeadlineError } from '../../src/mts/http.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-24T09:00:00Z');
@@ -184,6 +190,42 @@ describe('mtsErrorFromResponse: HTTP statuses', () => {
       mtsErrorFromResponse(429, undefined, { retryAfter: 'Tue, 24 Nov 2026 09:00:02 GMT', now })
         .retryAfterMs,
     ).toBe(2000);
+  });
+});
+
+describe('mtsErrorFromNoAnswer', () => {
+  const url = 'https://api.communicator.mts.by/1254/json2/simple';
+  const coded = (code: string) => Object.assign(new Error(code), { code });
+
+  it.each([
+    ['our deadline', new DeadlineError('late'), 'MTS_TIMEOUT', true],
+    ['an aborted signal', new DOMException('aborted', 'AbortError'), 'MTS_TIMEOUT', true],
+    ['a refused connection', coded('ECONNREFUSED'), 'MTS_UNREACHABLE', false],
+    ['a name that does not resolve', coded('ENOTFOUND'), 'MTS_UNREACHABLE', false],
+    ['a connect that timed out', coded(CONNECT_TIMEOUT), 'MTS_UNREACHABLE', false],
+    ['a bad certificate', coded('CERT_HAS_EXPIRED'), 'MTS_UNREACHABLE', false],
+    [
+      'a code in the cause',
+      new Error('wrapped', { cause: coded('ECONNREFUSED') }),
+      'MTS_UNREACHABLE',
+      false,
+    ],
+    ['a reset', coded('ECONNRESET'), 'MTS_NETWORK', true],
+    ['a broken pipe', coded('EPIPE'), 'MTS_NETWORK', true],
+  ] as const)('%s → %s', (_what, err, code, ambiguous) => {
+    const e = mtsErrorFromNoAnswer(err, url, 15_000);
+    expect(e).toMatchObject({ action: 'retry', code, ambiguous, httpStatus: undefined });
+    expect(e.cause).toBe(err);
+    expect(e.message).toContain(url);
+  });
+
+  it('names the code or the deadline in the message', () => {
+    expect(mtsErrorFromNoAnswer(coded('ECONNREFUSED'), url, 15_000).message).toContain(
+      '(ECONNREFUSED)',
+    );
+    expect(mtsErrorFromNoAnswer(new DeadlineError('late'), url, 15_000).message).toContain(
+      'within 15000 ms',
+    );
   });
 });
 
