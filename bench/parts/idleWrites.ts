@@ -27,7 +27,9 @@ async function run(ctx: BenchContext, dialect: Dialect): Promise<Row> {
     await sleep(opts.n['idle-settle'] * 1000);
     const window = await openWriteWindow(db);
     const t0 = performance.now();
+    const cpu0 = svc.cpuMs();
     await sleep(seconds * 1000);
+    const idleCpuMs = svc.cpuMs() - cpu0;
     const w = await window.stop();
     const elapsed = (performance.now() - t0) / 1000;
     const perSecond = w.transactions / elapsed;
@@ -36,7 +38,7 @@ async function run(ctx: BenchContext, dialect: Dialect): Promise<Row> {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     note(
-      `  ${dialect}: ${w.transactions} ${what}, ${w.rows} rows in ${fmt(elapsed, 1)} s (${tables || 'none'})${w.pgStatRows !== undefined ? `; pg_stat_user_tables rows ${w.pgStatRows}` : ''}`,
+      `  ${dialect}: ${w.transactions} ${what}, ${w.rows} rows in ${fmt(elapsed, 1)} s (${tables || 'none'})${w.pgStatRows !== undefined ? `; pg_stat_user_tables rows ${w.pgStatRows}` : ''}; CPU ${fmt(idleCpuMs / elapsed, 1)} ms per second idle`,
     );
     return {
       part: 'idle',

@@ -20,6 +20,7 @@ import {
   type RobotJob,
   updateRobotJob,
 } from '../store/robotJobs.js';
+import { idlePollMs } from './idlePolling.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 function parseJson<T>(s: string): T | undefined {
@@ -40,7 +41,7 @@ export interface RobotWorkerOptions {
   senderFor: (portalId: string, kind: 'transactional' | 'marketing') => Promise<SenderChoice>;
   /** A message was queued. */
   onQueued?: () => void;
-  /** Tick between scans (default 250 ms). */
+  /** Tick between scans (default: idlePollMs). */
   tickMs?: number;
   /** Give up loading a document after this many transient failures (default 20 ≈ hours). */
   maxAttempts?: number;
@@ -58,7 +59,7 @@ function backoff(attempts: number): number {
  */
 export function makeRobotWorker(opts: RobotWorkerOptions) {
   const log = opts.logger.child({ worker: 'robots' });
-  const tickMs = opts.tickMs ?? 250;
+  const tickMs = opts.tickMs ?? idlePollMs(opts.conn);
   const maxAttempts = opts.maxAttempts ?? 20;
 
   async function fail(job: RobotJob, error: string): Promise<void> {

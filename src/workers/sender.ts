@@ -30,6 +30,7 @@ import {
 import type { Connection } from '../store/dialects/types.js';
 import { acquireLease, releaseLease } from '../store/leases.js';
 import { isClaimedBy, type Message, releaseStale } from '../store/outbox.js';
+import { idlePollMs } from './idlePolling.js';
 
 /** Something an operator should know about: a pause or hold began or ended. */
 export type SendingIncident =
@@ -70,7 +71,7 @@ export interface SenderOptions {
   concurrency?: number;
   /** A `sending` claim older than this is considered abandoned (default 120 s). */
   lockTtlMs?: number;
-  /** Idle wait between empty polls of the queue (default 250 ms; `wake()` cuts it short). */
+  /** Idle wait between empty polls of the queue (default: idlePollMs; `wake()` cuts it short). */
   idleMs?: number;
   /**
    * Marketing consent, checked right before sending (so an opt-out or a withdrawn consent
@@ -126,7 +127,7 @@ export function makeSender(opts: SenderOptions) {
   const log = opts.logger.child({ worker: 'sender' });
   const concurrency = opts.concurrency ?? 16;
   const lockTtlMs = opts.lockTtlMs ?? 120_000;
-  const idleMs = opts.idleMs ?? 250;
+  const idleMs = opts.idleMs ?? idlePollMs(opts.conn);
   const headroomMs = opts.headroomMs ?? 15;
   // A request leaves at most a third of the headroom after its slot; the other two thirds
   // absorb what happens after that check (dispatch, network, the peer's own scheduling).

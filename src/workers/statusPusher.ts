@@ -12,6 +12,7 @@ import {
   portalsWithPushes,
   retryPush,
 } from '../store/pushes.js';
+import { idlePollMs } from './idlePolling.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 /** Bitrix24 accepts at most 50 commands in one `batch`. */
@@ -35,7 +36,7 @@ export interface StatusPusherOptions {
    * cost one command, and 50 statuses cost one REST request.
    */
   maxDelayMs?: number;
-  /** Tick between scans (default 250 ms). */
+  /** Tick between scans (default: idlePollMs). */
   tickMs?: number;
   /** Extra batch commands for a push (a CRM timeline note on failure), by portal. */
   extraCommands?: (p: PendingPush) => Record<string, BatchCommand>;
@@ -61,7 +62,7 @@ function pushBackoffMs(attempts: number): number {
 export function makeStatusPusher(opts: StatusPusherOptions) {
   const log = opts.logger.child({ worker: 'status-pusher' });
   const maxDelayMs = opts.maxDelayMs ?? 2000;
-  const tickMs = opts.tickMs ?? 250;
+  const tickMs = opts.tickMs ?? idlePollMs(opts.conn);
 
   async function pushPortal(
     portalId: string,
