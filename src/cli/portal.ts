@@ -2,9 +2,12 @@ import type { Command } from 'commander';
 import { alphaName } from '../config.js';
 import { encryptSecret } from '../core/secrets.js';
 import { parseQuietHours } from '../domain/quietHours.js';
+import { inTransaction } from '../store/connection.js';
 import {
+  DEFAULT_CONTRACT,
   deleteContract,
   listContracts,
+  moveWaitingMessages,
   portalContractId,
   upsertContract,
 } from '../store/contracts.js';
@@ -231,13 +234,10 @@ export function portalCommand(program: Command): void {
         const id = portalContractId(known.id);
         if (o.mtsDefault) {
           // Messages already queued on it move back to the default contract.
-          await conn.db
-            .updateTable('messages')
-            .set({ contract_id: 'default' })
-            .where('contract_id', '=', id)
-            .where('state', 'in', ['queued', 'held'])
-            .execute();
-          await deleteContract(conn, id);
+          await inTransaction(conn, async (tx) => {
+            await moveWaitingMessages(tx, id, DEFAULT_CONTRACT);
+            await deleteContract(tx, id);
+          });
           process.stdout.write(`${known.domain}: sends on the configured MTS account again\n`);
         }
         if (contract) {

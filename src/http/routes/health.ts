@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { PortalAccessProblem } from '../../bitrix24/limits.js';
+import { ping } from '../../store/connection.js';
 import type { Connection } from '../../store/dialects/types.js';
 import type { Metrics } from '../metrics.js';
 
@@ -51,11 +51,7 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         }
       : {};
     try {
-      await within(
-        sql`select 1`.execute(deps.conn.db),
-        deps.probeTimeoutMs ?? 3000,
-        'the database',
-      );
+      await within(ping(deps.conn), deps.probeTimeoutMs ?? 3000, 'the database');
     } catch (err) {
       return reply.code(503).send({
         ok: false,
