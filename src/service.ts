@@ -27,17 +27,24 @@ import { robotRoutes } from './http/routes/robot.js';
 import { createMtsClient } from './mts/client.js';
 import type { MtsClient } from './mts/types.js';
 import {
+  type Connection,
   type Contract,
+  connect,
+  countByState,
   DEFAULT_CONTRACT,
+  getPortal,
   listContracts,
+  listPortals,
+  makeGroupCommit,
+  makeTokenStore,
+  migrate,
+  type Portal,
   portalContractId,
+  portalSettings,
+  queueDepth,
+  takeRestSlot,
   upsertContract,
-} from './store/contracts.js';
-import { makeGroupCommit } from './store/groupCommit.js';
-import { type Connection, connect, makeTokenStore, migrate } from './store/index.js';
-import { countByState, queueDepth } from './store/outbox.js';
-import { getPortal, listPortals, type Portal, portalSettings } from './store/portals.js';
-import { takeRestSlot } from './store/restBudget.js';
+} from './store/index.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender, type SendingIncident } from './workers/sender.js';

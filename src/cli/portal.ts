@@ -2,22 +2,21 @@ import type { Command } from 'commander';
 import { alphaName } from '../config.js';
 import { encryptSecret } from '../core/secrets.js';
 import { parseQuietHours } from '../domain/quietHours.js';
-import { inTransaction } from '../store/connection.js';
 import {
+  connect,
   DEFAULT_CONTRACT,
   deleteContract,
+  inTransaction,
   listContracts,
-  moveWaitingMessages,
-  portalContractId,
-  upsertContract,
-} from '../store/contracts.js';
-import { connect, migrate } from '../store/index.js';
-import {
   listPortals,
+  migrate,
+  moveWaitingMessages,
   type PortalSettings,
+  portalContractId,
   portalSettings,
   updatePortalSettings,
-} from '../store/portals.js';
+  upsertContract,
+} from '../store/index.js';
 import { configOrExit, fail } from './common.js';
 
 interface SetOptions {

@@ -9,7 +9,7 @@ import {
   getConsentMiss,
   recordConsentMiss,
   saveConsentRecords,
-} from '../store/consent.js';
+} from '../store/index.js';
 import {
   type ConsentDecision,
   type ConsentDeps,

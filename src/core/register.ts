@@ -3,8 +3,7 @@ import { Bitrix24Error } from '../bitrix24/errors.js';
 import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { PROVIDER_DESCRIPTION, PROVIDER_NAME } from '../i18n/texts.js';
-import type { Connection } from '../store/dialects/types.js';
-import { markRegistered, type Portal } from '../store/portals.js';
+import { type Connection, markRegistered, type Portal } from '../store/index.js';
 import { ROBOT_CODE, robotDefinition } from './robotDefinition.js';
 
 /** Our provider code in Bitrix24 (SPEC §3). */

@@ -11,18 +11,19 @@ import { buildTemplateValues, renderTemplate } from '../domain/template.js';
 import { coerceError } from '../errors.js';
 import { type Lang, portalLang } from '../i18n/lang.js';
 import { explainFailReason, explainUndelivered } from '../i18n/reasons.js';
-import { inTransaction } from '../store/connection.js';
-import type { Connection } from '../store/dialects/types.js';
-import { getPortal, portalSettings } from '../store/portals.js';
 import {
+  type Connection,
   dueRobotAnswers,
   dueRobotJobs,
   failRobotJob,
+  getPortal,
+  inTransaction,
+  portalSettings,
   type RobotAnswer,
   type RobotJob,
   takeRobotJob,
   updateRobotJob,
-} from '../store/robotJobs.js';
+} from '../store/index.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 function parseJson<T>(s: string): T | undefined {

@@ -13,23 +13,28 @@ import {
 } from '../domain/pace.js';
 import { BaseError, coerceError } from '../errors.js';
 import type { MtsClient } from '../mts/types.js';
-import { claimForSending, hasDueWork, reserveSlots } from '../store/claims.js';
 import {
   type AlphaHold,
+  acquireLease,
+  type Connection,
   type Contract,
+  claimForSending,
+  hasDueWork,
   holdAlpha,
+  isClaimedBy,
   listContracts,
   listHolds,
+  type Message,
   pauseContract,
   releaseAlpha,
   releaseAlphaProbe,
+  releaseLease,
+  releaseStale,
+  reserveSlots,
   resumeContract,
   setPace,
   takeContractProbe,
-} from '../store/contracts.js';
-import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
-import { isClaimedBy, type Message, releaseStale } from '../store/outbox.js';
+} from '../store/index.js';
 
 /** Something an operator should know about: a pause or hold began or ended. */
 export type SendingIncident =

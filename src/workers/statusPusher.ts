@@ -2,17 +2,17 @@ import type { Logger } from 'pino';
 import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
-import { inTransaction } from '../store/connection.js';
-import type { Connection } from '../store/dialects/types.js';
 import {
+  type Connection,
   dropPush,
+  inTransaction,
   markPushed,
   markTimelineNoted,
   type PendingPush,
   pendingPushes,
   portalsWithPushes,
   retryPush,
-} from '../store/pushes.js';
+} from '../store/index.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 /** Bitrix24 accepts at most 50 commands in one `batch`. */

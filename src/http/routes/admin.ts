@@ -4,11 +4,14 @@ import type { Clock } from '../../clock.js';
 import { maskPhone } from '../../domain/phone.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
-import type { Connection } from '../../store/dialects/types.js';
-import { recentMessages } from '../../store/messageList.js';
-import { countByState, queueDepth } from '../../store/outbox.js';
-import { listPortals } from '../../store/portals.js';
-import type { MessageState } from '../../store/schema.js';
+import {
+  type Connection,
+  countByState,
+  listPortals,
+  type MessageState,
+  queueDepth,
+  recentMessages,
+} from '../../store/index.js';
 
 export interface AdminDeps {
   conn: Connection;

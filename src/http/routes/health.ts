@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { PortalAccessProblem } from '../../bitrix24/limits.js';
-import { ping } from '../../store/connection.js';
-import type { Connection } from '../../store/dialects/types.js';
+import { type Connection, ping } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 
 export interface HealthDeps {
