@@ -11,12 +11,12 @@ import {
   ensureConsentField,
   makeConsentSyncer,
 } from './consent/index.js';
-import { type AdminAlert, sendAdminAlert } from './core/adminAlert.js';
-import { intakeSms, type SenderChoice } from './core/intake.js';
+import { type MtsAccount, makeContractDirectory } from './core/contracts.js';
+import { makeIncidentAlerts } from './core/incidentAlerts.js';
+import { intakeSms } from './core/intake.js';
 import { registerPortal, SENDER_CODE } from './core/register.js';
-import { decryptSecret } from './core/secrets.js';
+import { makeSenderChoice } from './core/senderChoice.js';
 import { makeTimelineNotes } from './core/timelineNote.js';
-import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -24,36 +24,29 @@ import { bitrix24Routes } from './http/routes/bitrix24.js';
 import { dlrRoutes } from './http/routes/dlr.js';
 import { healthRoutes } from './http/routes/health.js';
 import { robotRoutes } from './http/routes/robot.js';
-import { createMtsClient } from './mts/client.js';
 import type { MtsClient } from './mts/types.js';
 import {
   type Connection,
-  type Contract,
   connect,
   countByState,
-  DEFAULT_CONTRACT,
   getPortal,
-  listContracts,
   listPortals,
   makeGroupCommit,
   makeTokenStore,
   migrate,
-  type Portal,
-  portalContractId,
   portalSettings,
   queueDepth,
   takeRestSlot,
-  upsertContract,
 } from './store/index.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
-import { makeSender, type Sender, type SendingIncident } from './workers/sender.js';
+import { makeSender, type Sender } from './workers/sender.js';
 import { makeStatusPoller, type StatusPoller } from './workers/statusPoller.js';
 import { makeStatusPusher, type StatusPusher } from './workers/statusPusher.js';
 
 /** Where MTS and Bitrix24 are, when not the configured ones (sandbox: the emulators). */
 export interface Endpoints {
-  mts: { baseUrl: string; clientId: string; login?: string; password?: string; token?: string };
+  mts: MtsAccount;
   b24: { clientId: string; clientSecret: string; oauthUrl?: string };
 }
 
@@ -95,7 +88,10 @@ export interface Service {
   close(): Promise<void>;
 }
 
-/** The one wiring place: config → store → clients → HTTP + workers. */
+/**
+ * The one wiring place: config → store → clients → HTTP + workers. It builds the parts and
+ * passes each what it needs; the rules live in the parts (core/, consent/, workers/, http/).
+ */
 export async function createService(opts: ServiceOptions): Promise<Service> {
   const { config, logger } = opts;
   const clock = opts.clock ?? systemClock;
@@ -110,64 +106,30 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   if (ownsConn) await migrate(conn);
   const metrics = createMetrics();
 
-  const mtsEndpoint = opts.endpoints?.mts ?? {
-    baseUrl: config.MTS_API_URL,
-    clientId: config.MTS_CLIENT_ID ?? '',
-    ...(config.MTS_LOGIN ? { login: config.MTS_LOGIN } : {}),
-    ...(config.MTS_PASSWORD ? { password: config.MTS_PASSWORD } : {}),
-    ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
-  };
+  const timeoutMs = config.MTS_TIMEOUT * 1000;
   // The environment's MTS settings are the default contract; portals may have their own.
-  await upsertContract(
+  const contracts = makeContractDirectory({
     conn,
-    {
-      id: DEFAULT_CONTRACT,
-      label: 'MTS account from the configuration',
-      api_url: null,
-      client_id: mtsEndpoint.clientId || null,
-      login: mtsEndpoint.login ?? null,
-      password_enc: null,
-      token_enc: null,
+    clock,
+    account: opts.endpoints?.mts ?? {
+      baseUrl: config.MTS_API_URL,
+      clientId: config.MTS_CLIENT_ID ?? '',
+      ...(config.MTS_LOGIN ? { login: config.MTS_LOGIN } : {}),
+      ...(config.MTS_PASSWORD ? { password: config.MTS_PASSWORD } : {}),
+      ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
+    },
+    defaults: {
       sender: config.mtsSender,
-      sender_marketing: config.mtsSenderMarketing,
+      senderMarketing: config.mtsSenderMarketing,
       rate: config.MTS_RATE_LIMIT,
     },
-    clock.now(),
-  );
-  const timeoutMs = config.MTS_TIMEOUT * 1000;
-  const mts = opts.mts ?? createMtsClient({ ...mtsEndpoint, timeoutMs });
-  const mtsClients = new Map<string, { key: string; client: MtsClient }>();
-  /** The client of a contract, rebuilt when its settings change. */
-  const mtsFor = (c: Contract): MtsClient => {
-    if (c.id === DEFAULT_CONTRACT) return mts;
-    const key = [c.api_url, c.client_id, c.login, c.password_enc, c.token_enc].join('|');
-    const cached = mtsClients.get(c.id);
-    if (cached?.key === key) return cached.client;
-    const secret = (v: string | null) =>
-      v && config.SECRET_KEY ? decryptSecret(v, config.SECRET_KEY) : undefined;
-    const password = secret(c.password_enc);
-    const token = secret(c.token_enc);
-    const client = createMtsClient({
-      baseUrl: c.api_url ?? mtsEndpoint.baseUrl,
-      clientId: c.client_id ?? '',
-      ...(c.login ? { login: c.login } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(token !== undefined ? { token } : {}),
-      timeoutMs,
-    });
-    mtsClients.set(c.id, { key, client });
-    return client;
-  };
-  /** Contracts by id, re-read every few seconds (a `portal set` from the CLI shows up here). */
-  let contractCache = new Map<string, Contract>();
-  let contractsReadAt = 0;
-  const contractsById = async (): Promise<Map<string, Contract>> => {
-    if (clock.now() - contractsReadAt > 5000) {
-      contractCache = new Map((await listContracts(conn)).map((c) => [c.id, c]));
-      contractsReadAt = clock.now();
-    }
-    return contractCache;
-  };
+    timeoutMs,
+    secretKey: config.SECRET_KEY,
+    defaultClient: opts.mts,
+  });
+  await contracts.saveDefault();
+  const mts = contracts.defaultClient;
+
   const oauthServers = opts.endpoints?.b24.oauthUrl
     ? [opts.endpoints.b24.oauthUrl]
     : config.B24_OAUTH_URL;
@@ -175,7 +137,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     clientId: opts.endpoints?.b24.clientId ?? config.B24_CLIENT_ID ?? '',
     clientSecret: opts.endpoints?.b24.clientSecret ?? config.B24_CLIENT_SECRET ?? '',
   };
-
   const bucketOverrides: Record<string, { rate: number; burst: number }> = {};
   for (const p of await listPortals(conn)) {
     const s = portalSettings(p);
@@ -229,6 +190,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     if (p) dlrKeys.set(portalId ?? '', p.dlr_key);
     return p?.dlr_key;
   };
+  const senderFor = makeSenderChoice({
+    conn,
+    contracts,
+    defaults: {
+      sender: config.mtsSender,
+      senderMarketing: config.mtsSenderMarketing,
+      quietHours: config.MARKETING_QUIET_HOURS,
+      maxParts: config.SMS_MAX_PARTS,
+      rate: config.MTS_RATE_LIMIT,
+    },
+  });
+  const alertAdmins = makeIncidentAlerts({ api: b24, conn, clock, logger, contracts });
+
   // Intake, delivery reports and send outcomes commit in groups: one transaction (one fsync
   // on SQLite) for everything that arrives while the previous one commits.
   // Intake lingers 1 ms: better-sqlite3 commits (fsync) block the event loop, so POSTs that
@@ -237,46 +211,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   // Send outcomes wait up to 25 ms for companions: nobody waits on them, and one lost in a
   // crash only means a lookup by extra_id, never a second send.
   const outcomes = makeGroupCommit(conn, { lingerMs: 25 });
-  /** Tells the admins of every portal sending on the incident's contract (im.notify.system.add). */
-  const alertAdmins = async (i: SendingIncident): Promise<void> => {
-    const alert: AdminAlert =
-      i.kind === 'contract-paused'
-        ? { kind: 'sending_paused', reason: i.reason }
-        : i.kind === 'contract-resumed'
-          ? { kind: 'sending_resumed' }
-          : i.kind === 'alpha-held'
-            ? { kind: 'alpha_name_held', alphaName: i.alphaName, reason: i.reason }
-            : {
-                kind: 'text',
-                text: {
-                  ru: `MTS снова принимает альфа-имя ${i.alphaName}: ожидавшие сообщения отправляются.`,
-                  en: `MTS accepts the alpha name ${i.alphaName} again: the waiting messages are going out.`,
-                },
-              };
-    try {
-      const contracts = await contractsById();
-      for (const p of await listPortals(conn)) {
-        if (p.status !== 'active') continue;
-        const own = contracts.has(portalContractId(p.id));
-        const onIt = own
-          ? i.contractId === portalContractId(p.id)
-          : i.contractId === DEFAULT_CONTRACT;
-        if (!onIt) continue;
-        await sendAdminAlert({ api: b24, conn, clock }, p.id, alert).catch((err) =>
-          logger.warn(
-            { portalId: p.id, err: (err as Error).message, alert: alert.kind },
-            'could not notify the portal admin (im.notify.system.add)',
-          ),
-        );
-      }
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'admin alert failed');
-    }
-  };
+
   const sender = makeSender({
     conn,
     commit: (fn) => outcomes.run(fn),
-    mtsFor,
+    mtsFor: contracts.mtsFor,
     clock,
     logger,
     ttlSec: config.MTS_SMS_TTL,
@@ -327,12 +266,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
   const poller = makeStatusPoller({
     conn,
+    // A poll takes a rate slot of the message's contract, like a send.
     slot: async (contractId) => {
-      const c =
-        (await contractsById()).get(contractId) ??
-        (await listContracts(conn)).find((x) => x.id === contractId);
-      if (!c) return null;
-      return (await sender.acquireSlot(c)) ? mtsFor(c) : null;
+      const c = await contracts.get(contractId);
+      return c && (await sender.acquireSlot(c)) ? contracts.mtsFor(c) : null;
     },
     clock,
     logger,
@@ -343,33 +280,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     holder: instanceId,
     onPoll: (outcome) => metrics.polls.inc({ outcome }),
   });
-
-  /** Alpha name, marketing quiet hours and MTS contract for a portal: its settings, else the configuration. */
-  const senderFor = async (
-    portal: Portal | string | null,
-    kind: 'transactional' | 'marketing',
-  ): Promise<SenderChoice> => {
-    // The SMS handler already holds the portal row: no second read on the intake path.
-    const p = typeof portal === 'string' ? await getPortal(conn, portal) : portal;
-    const s = p ? portalSettings(p) : {};
-    const contracts = await contractsById();
-    const contract =
-      (p ? contracts.get(portalContractId(p.id)) : undefined) ?? contracts.get(DEFAULT_CONTRACT);
-    const alphaName =
-      kind === 'marketing'
-        ? (s.senderMarketing ?? contract?.sender_marketing ?? config.mtsSenderMarketing)
-        : (s.sender ?? contract?.sender ?? config.mtsSender);
-    return {
-      alphaName,
-      quietHours:
-        kind === 'marketing' ? parseQuietHours(s.quietHours ?? config.MARKETING_QUIET_HOURS) : null,
-      maxParts: config.SMS_MAX_PARTS,
-      route: {
-        contractId: contract?.id ?? DEFAULT_CONTRACT,
-        vtStepMs: 1000 / (contract?.rate ?? config.MTS_RATE_LIMIT),
-      },
-    };
-  };
 
   const robots = makeRobotWorker({
     conn,
@@ -456,7 +366,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         metrics.restRequests.set({ portal: p.id }, b24.restRequests(p.id));
     },
   });
-
   bitrix24Routes(app, {
     conn,
     intake: (req, now) => group.run((c) => intakeSms(c, req, now)),
@@ -467,6 +376,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     metrics,
     senderFor,
     register: async (portal) => {
+      // A (re)install brings new tokens and perhaps a new DLR key.
       b24.forget(portal.id);
       dlrKeys.set(portal.id, portal.dlr_key);
       return registerPortal(registerDeps, portal);

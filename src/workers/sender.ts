@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { applyReport } from '../core/applyReport.js';
+import type { SendingIncident } from '../core/incidentAlerts.js';
 import { makeMessageStates } from '../core/messageState.js';
 import {
   effectivePace,
@@ -37,11 +38,7 @@ import {
 } from '../store/index.js';
 
 /** Something an operator should know about: a pause or hold began or ended. */
-export type SendingIncident =
-  | { kind: 'contract-paused'; contractId: string; reason: string; code: string }
-  | { kind: 'contract-resumed'; contractId: string }
-  | { kind: 'alpha-held'; contractId: string; alphaName: string; reason: string }
-  | { kind: 'alpha-released'; contractId: string; alphaName: string };
+export type { SendingIncident };
 
 export interface SenderOptions {
   conn: Connection;
