@@ -5,16 +5,24 @@ import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js'
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import {
-  type ConsentDeps,
   type ConsentSyncer,
+  checkBeforeSending,
   checkMarketingConsent,
-  ensureConsentField,
+  consentOnRegister,
   makeConsentSyncer,
 } from './consent/index.js';
 import { type MtsAccount, makeContractDirectory } from './core/contracts.js';
+import { makeDlrKeys } from './core/dlrKeys.js';
 import { makeIncidentAlerts } from './core/incidentAlerts.js';
 import { intakeSms } from './core/intake.js';
-import { registerPortal, SENDER_CODE } from './core/register.js';
+import {
+  type RegisterDeps,
+  type RegisteredPortal,
+  registerPortal,
+  registerPortals,
+  SENDER_CODE,
+} from './core/register.js';
+import { restLimits } from './core/restLimits.js';
 import { makeSenderChoice } from './core/senderChoice.js';
 import { makeTimelineNotes } from './core/timelineNote.js';
 import { createHttpApp } from './http/app.js';
@@ -24,19 +32,14 @@ import { bitrix24Routes } from './http/routes/bitrix24.js';
 import { dlrRoutes } from './http/routes/dlr.js';
 import { healthRoutes } from './http/routes/health.js';
 import { robotRoutes } from './http/routes/robot.js';
+import { makeScrapeGauges } from './http/scrapeGauges.js';
 import type { MtsClient } from './mts/types.js';
 import {
   type Connection,
   connect,
-  countByState,
-  getPortal,
-  listPortals,
   makeGroupCommit,
   makeTokenStore,
   migrate,
-  portalSettings,
-  queueDepth,
-  takeRestSlot,
 } from './store/index.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
@@ -79,9 +82,7 @@ export interface Service {
   consent: ConsentSyncer;
   instanceId: string;
   /** Registers (or re-registers) one portal, or all active portals. */
-  register(
-    portalId?: string,
-  ): Promise<{ portalId: string; domain: string; sender: string; robot: string }[]>;
+  register(portalId?: string): Promise<RegisteredPortal[]>;
   /** Starts the background workers (sender, status pusher). */
   startWorkers(): void;
   /** Finishes in-flight sends (intake still accepted meanwhile), stops HTTP, closes the database. */
@@ -137,59 +138,18 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     clientId: opts.endpoints?.b24.clientId ?? config.B24_CLIENT_ID ?? '',
     clientSecret: opts.endpoints?.b24.clientSecret ?? config.B24_CLIENT_SECRET ?? '',
   };
-  const bucketOverrides: Record<string, { rate: number; burst: number }> = {};
-  for (const p of await listPortals(conn)) {
-    const s = portalSettings(p);
-    if (s.restRate || s.restBurst)
-      bucketOverrides[p.id] = {
-        rate: s.restRate ?? config.B24_RATE,
-        burst: s.restBurst ?? config.B24_BURST,
-      };
-  }
   const b24 = createBitrix24Client({
     ...b24Creds,
     oauthServers,
     tokens: makeTokenStore(conn, clock),
-    rate: config.B24_RATE,
-    burst: config.B24_BURST,
-    bucketOverrides,
-    // With several instances (PostgreSQL) the portal's REST budget lives in the database.
-    ...(conn.caps.multiInstance
-      ? {
-          sharedBudget: {
-            take: (portalId: string, limits: { rate: number; burst: number }) =>
-              takeRestSlot(conn, portalId, limits, clock.now()),
-            penalize: async (portalId: string, limits: { rate: number; burst: number }) => {
-              await takeRestSlot(conn, portalId, limits, clock.now(), true);
-            },
-          },
-        }
-      : {}),
+    ...(await restLimits(conn, clock, { rate: config.B24_RATE, burst: config.B24_BURST })),
     clock,
     logger: logger.child({ component: 'bitrix24' }),
   });
 
-  const consentDeps: ConsentDeps = { conn, api: b24, clock, logger, field: config.CONSENT_FIELD };
-  const consentSyncer = makeConsentSyncer({
-    conn,
-    api: b24,
-    clock,
-    logger,
-    holder: instanceId,
-    field: config.CONSENT_FIELD,
-  });
-
-  // DLR keys are per portal and never change; another instance may have seen the install,
-  // so a key we do not know yet is read from the database.
-  const dlrKeys = new Map<string, string>();
-  const dlrKeyFor = async (portalId: string | null): Promise<string | undefined> => {
-    const cached = dlrKeys.get(portalId ?? '');
-    if (cached) return cached;
-    // CLI sends have no portal: their reports go to the first portal's callback, if any.
-    const p = portalId ? await getPortal(conn, portalId) : (await listPortals(conn))[0];
-    if (p) dlrKeys.set(portalId ?? '', p.dlr_key);
-    return p?.dlr_key;
-  };
+  const consentDeps = { conn, api: b24, clock, logger, field: config.CONSENT_FIELD };
+  const consentSyncer = makeConsentSyncer({ ...consentDeps, holder: instanceId });
+  const dlrKeys = makeDlrKeys({ conn, publicUrl: config.PUBLIC_URL });
   const senderFor = makeSenderChoice({
     conn,
     contracts,
@@ -226,10 +186,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     headroomMs: config.MTS_RATE_HEADROOM_MS,
     concurrency: config.SENDER_CONCURRENCY,
     lockTtlMs: Math.max(120_000, config.MTS_TIMEOUT * 4000),
-    callbackUrl: async (m) => {
-      const key = await dlrKeyFor(m.portal_id);
-      return key ? `${config.PUBLIC_URL}/mts/dlr/${key}` : undefined;
-    },
+    callbackUrl: (m) => dlrKeys.callbackUrl(m.portal_id),
     onIncident: (i) => {
       metrics.paused.set(sender.status().paused.length ? 1 : 0);
       metrics.incidents.inc({ kind: i.kind });
@@ -237,14 +194,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       // blocks sending.
       void alertAdmins(i);
     },
-    checkConsent: (m) =>
-      m.portal_id && m.phone
-        ? checkMarketingConsent(consentDeps, m.portal_id, m.phone)
-        : Promise.resolve({
-            allowed: false as const,
-            reason:
-              'no marketing consent: a marketing SMS needs a portal whose CRM records consent',
-          }),
+    checkConsent: (m) => checkBeforeSending(consentDeps, m),
     onOutcome: (_m, outcome) => metrics.sends.inc({ outcome }),
   });
 
@@ -301,45 +251,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   });
 
   let workersStarted = false;
-  const registerDeps = {
+  const registerDeps: RegisterDeps = {
     api: b24,
     conn,
     clock,
     logger,
     publicUrl: config.PUBLIC_URL,
-    afterRegister: async (portal: { id: string }) => {
-      // A conflicting field must not block the SMS provider: log, and marketing stays refused.
-      try {
-        await ensureConsentField(b24, portal.id, config.CONSENT_FIELD);
-      } catch (err) {
-        logger.warn(
-          { portalId: portal.id, err: (err as Error).message },
-          `could not create the consent field ${config.CONSENT_FIELD}`,
-        );
-      }
-      if (workersStarted)
-        void consentSyncer
-          .syncNow(portal.id)
-          .catch((err) =>
-            logger.warn(
-              { portalId: portal.id, err: (err as Error).message },
-              'consent sync failed; will retry',
-            ),
-          );
-    },
-  };
-
-  const register = async (portalId?: string) => {
-    const portals = portalId
-      ? [await getPortal(conn, portalId)]
-      : (await listPortals(conn)).filter((p) => p.status === 'active');
-    const out: { portalId: string; domain: string; sender: string; robot: string }[] = [];
-    for (const p of portals) {
-      if (!p) throw new Error(`no installed portal with member_id ${portalId}`);
-      const r = await registerPortal(registerDeps, p);
-      out.push({ portalId: p.id, domain: p.domain, sender: r.sender, robot: r.robot });
-    }
-    return out;
+    afterRegister: consentOnRegister({
+      api: b24,
+      logger,
+      field: config.CONSENT_FIELD,
+      syncer: consentSyncer,
+      syncing: () => workersStarted,
+    }),
   };
 
   const app = createHttpApp({ bodyLimit: config.BODY_LIMIT, logger });
@@ -351,20 +275,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return { paused: st.paused, holds: st.holds, pace: st.pace };
     },
     b24Access: () => b24.accessProblems(),
-    beforeScrape: async () => {
-      const depth = await queueDepth(conn, clock.now());
-      metrics.queueDepth.set(depth.queued);
-      metrics.oldestQueuedAge.set(
-        depth.oldestQueuedAt ? (clock.now() - depth.oldestQueuedAt) / 1000 : 0,
-      );
-      const byState = await countByState(conn);
-      metrics.messages.reset();
-      for (const [state, n] of Object.entries(byState)) metrics.messages.set({ state }, n);
-      metrics.paused.set(sender.status().paused.length ? 1 : 0);
-      metrics.holds.set(sender.status().holds.length);
-      for (const p of await listPortals(conn))
-        metrics.restRequests.set({ portal: p.id }, b24.restRequests(p.id));
-    },
+    beforeScrape: makeScrapeGauges({
+      conn,
+      clock,
+      metrics,
+      sending: () => sender.status(),
+      restRequests: (portalId) => b24.restRequests(portalId),
+    }),
   });
   bitrix24Routes(app, {
     conn,
@@ -378,7 +295,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     register: async (portal) => {
       // A (re)install brings new tokens and perhaps a new DLR key.
       b24.forget(portal.id);
-      dlrKeys.set(portal.id, portal.dlr_key);
+      dlrKeys.remember(portal);
       return registerPortal(registerDeps, portal);
     },
     onQueued: () => sender.wake(),
@@ -416,7 +333,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     retention,
     consent: consentSyncer,
     instanceId,
-    register,
+    register: (portalId) => registerPortals(registerDeps, portalId),
     startWorkers() {
       if (workersStarted) return;
       workersStarted = true;
