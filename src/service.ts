@@ -5,18 +5,26 @@ import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js'
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import {
-  type ConsentDeps,
   type ConsentSyncer,
+  checkBeforeSending,
   checkMarketingConsent,
-  ensureConsentField,
+  consentOnRegister,
   makeConsentSyncer,
 } from './consent/index.js';
-import { type AdminAlert, sendAdminAlert } from './core/adminAlert.js';
-import { intakeSms, type SenderChoice } from './core/intake.js';
-import { registerPortal, SENDER_CODE } from './core/register.js';
-import { decryptSecret } from './core/secrets.js';
+import { type MtsAccount, makeContractDirectory } from './core/contracts.js';
+import { makeDlrKeys } from './core/dlrKeys.js';
+import { makeIncidentAlerts } from './core/incidentAlerts.js';
+import { intakeSms } from './core/intake.js';
+import {
+  type RegisterDeps,
+  type RegisteredPortal,
+  registerPortal,
+  registerPortals,
+  SENDER_CODE,
+} from './core/register.js';
+import { restLimits } from './core/restLimits.js';
+import { makeSenderChoice } from './core/senderChoice.js';
 import { makeTimelineNotes } from './core/timelineNote.js';
-import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -24,29 +32,24 @@ import { bitrix24Routes } from './http/routes/bitrix24.js';
 import { dlrRoutes } from './http/routes/dlr.js';
 import { healthRoutes } from './http/routes/health.js';
 import { robotRoutes } from './http/routes/robot.js';
-import { createMtsClient } from './mts/client.js';
+import { makeScrapeGauges } from './http/scrapeGauges.js';
 import type { MtsClient } from './mts/types.js';
 import {
-  type Contract,
-  DEFAULT_CONTRACT,
-  listContracts,
-  portalContractId,
-  upsertContract,
-} from './store/contracts.js';
-import { makeGroupCommit } from './store/groupCommit.js';
-import { type Connection, connect, makeTokenStore, migrate } from './store/index.js';
-import { countByState, queueDepth } from './store/outbox.js';
-import { getPortal, listPortals, type Portal, portalSettings } from './store/portals.js';
-import { takeRestSlot } from './store/restBudget.js';
+  type Connection,
+  connect,
+  makeGroupCommit,
+  makeTokenStore,
+  migrate,
+} from './store/index.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
-import { makeSender, type Sender, type SendingIncident } from './workers/sender.js';
+import { makeSender, type Sender } from './workers/sender.js';
 import { makeStatusPoller, type StatusPoller } from './workers/statusPoller.js';
 import { makeStatusPusher, type StatusPusher } from './workers/statusPusher.js';
 
 /** Where MTS and Bitrix24 are, when not the configured ones (sandbox: the emulators). */
 export interface Endpoints {
-  mts: { baseUrl: string; clientId: string; login?: string; password?: string; token?: string };
+  mts: MtsAccount;
   b24: { clientId: string; clientSecret: string; oauthUrl?: string };
 }
 
@@ -79,16 +82,17 @@ export interface Service {
   consent: ConsentSyncer;
   instanceId: string;
   /** Registers (or re-registers) one portal, or all active portals. */
-  register(
-    portalId?: string,
-  ): Promise<{ portalId: string; domain: string; sender: string; robot: string }[]>;
+  register(portalId?: string): Promise<RegisteredPortal[]>;
   /** Starts the background workers (sender, status pusher). */
   startWorkers(): void;
   /** Finishes in-flight sends (intake still accepted meanwhile), stops HTTP, closes the database. */
   close(): Promise<void>;
 }
 
-/** The one wiring place: config → store → clients → HTTP + workers. */
+/**
+ * The one wiring place: config → store → clients → HTTP + workers. It builds the parts and
+ * passes each what it needs; the rules live in the parts (core/, consent/, workers/, http/).
+ */
 export async function createService(opts: ServiceOptions): Promise<Service> {
   const { config, logger } = opts;
   const clock = opts.clock ?? systemClock;
@@ -103,64 +107,30 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   if (ownsConn) await migrate(conn);
   const metrics = createMetrics();
 
-  const mtsEndpoint = opts.endpoints?.mts ?? {
-    baseUrl: config.MTS_API_URL,
-    clientId: config.MTS_CLIENT_ID ?? '',
-    ...(config.MTS_LOGIN ? { login: config.MTS_LOGIN } : {}),
-    ...(config.MTS_PASSWORD ? { password: config.MTS_PASSWORD } : {}),
-    ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
-  };
+  const timeoutMs = config.MTS_TIMEOUT * 1000;
   // The environment's MTS settings are the default contract; portals may have their own.
-  await upsertContract(
+  const contracts = makeContractDirectory({
     conn,
-    {
-      id: DEFAULT_CONTRACT,
-      label: 'MTS account from the configuration',
-      api_url: null,
-      client_id: mtsEndpoint.clientId || null,
-      login: mtsEndpoint.login ?? null,
-      password_enc: null,
-      token_enc: null,
+    clock,
+    account: opts.endpoints?.mts ?? {
+      baseUrl: config.MTS_API_URL,
+      clientId: config.MTS_CLIENT_ID ?? '',
+      ...(config.MTS_LOGIN ? { login: config.MTS_LOGIN } : {}),
+      ...(config.MTS_PASSWORD ? { password: config.MTS_PASSWORD } : {}),
+      ...(config.MTS_API_TOKEN ? { token: config.MTS_API_TOKEN } : {}),
+    },
+    defaults: {
       sender: config.mtsSender,
-      sender_marketing: config.mtsSenderMarketing,
+      senderMarketing: config.mtsSenderMarketing,
       rate: config.MTS_RATE_LIMIT,
     },
-    clock.now(),
-  );
-  const timeoutMs = config.MTS_TIMEOUT * 1000;
-  const mts = opts.mts ?? createMtsClient({ ...mtsEndpoint, timeoutMs });
-  const mtsClients = new Map<string, { key: string; client: MtsClient }>();
-  /** The client of a contract, rebuilt when its settings change. */
-  const mtsFor = (c: Contract): MtsClient => {
-    if (c.id === DEFAULT_CONTRACT) return mts;
-    const key = [c.api_url, c.client_id, c.login, c.password_enc, c.token_enc].join('|');
-    const cached = mtsClients.get(c.id);
-    if (cached?.key === key) return cached.client;
-    const secret = (v: string | null) =>
-      v && config.SECRET_KEY ? decryptSecret(v, config.SECRET_KEY) : undefined;
-    const password = secret(c.password_enc);
-    const token = secret(c.token_enc);
-    const client = createMtsClient({
-      baseUrl: c.api_url ?? mtsEndpoint.baseUrl,
-      clientId: c.client_id ?? '',
-      ...(c.login ? { login: c.login } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(token !== undefined ? { token } : {}),
-      timeoutMs,
-    });
-    mtsClients.set(c.id, { key, client });
-    return client;
-  };
-  /** Contracts by id, re-read every few seconds (a `portal set` from the CLI shows up here). */
-  let contractCache = new Map<string, Contract>();
-  let contractsReadAt = 0;
-  const contractsById = async (): Promise<Map<string, Contract>> => {
-    if (clock.now() - contractsReadAt > 5000) {
-      contractCache = new Map((await listContracts(conn)).map((c) => [c.id, c]));
-      contractsReadAt = clock.now();
-    }
-    return contractCache;
-  };
+    timeoutMs,
+    secretKey: config.SECRET_KEY,
+    defaultClient: opts.mts,
+  });
+  await contracts.saveDefault();
+  const mts = contracts.defaultClient;
+
   const oauthServers = opts.endpoints?.b24.oauthUrl
     ? [opts.endpoints.b24.oauthUrl]
     : config.B24_OAUTH_URL;
@@ -168,60 +138,31 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     clientId: opts.endpoints?.b24.clientId ?? config.B24_CLIENT_ID ?? '',
     clientSecret: opts.endpoints?.b24.clientSecret ?? config.B24_CLIENT_SECRET ?? '',
   };
-
-  const bucketOverrides: Record<string, { rate: number; burst: number }> = {};
-  for (const p of await listPortals(conn)) {
-    const s = portalSettings(p);
-    if (s.restRate || s.restBurst)
-      bucketOverrides[p.id] = {
-        rate: s.restRate ?? config.B24_RATE,
-        burst: s.restBurst ?? config.B24_BURST,
-      };
-  }
   const b24 = createBitrix24Client({
     ...b24Creds,
     oauthServers,
     tokens: makeTokenStore(conn, clock),
-    rate: config.B24_RATE,
-    burst: config.B24_BURST,
-    bucketOverrides,
-    // With several instances (PostgreSQL) the portal's REST budget lives in the database.
-    ...(conn.caps.multiInstance
-      ? {
-          sharedBudget: {
-            take: (portalId: string, limits: { rate: number; burst: number }) =>
-              takeRestSlot(conn, portalId, limits, clock.now()),
-            penalize: async (portalId: string, limits: { rate: number; burst: number }) => {
-              await takeRestSlot(conn, portalId, limits, clock.now(), true);
-            },
-          },
-        }
-      : {}),
+    ...(await restLimits(conn, clock, { rate: config.B24_RATE, burst: config.B24_BURST })),
     clock,
     logger: logger.child({ component: 'bitrix24' }),
   });
 
-  const consentDeps: ConsentDeps = { conn, api: b24, clock, logger, field: config.CONSENT_FIELD };
-  const consentSyncer = makeConsentSyncer({
+  const consentDeps = { conn, api: b24, clock, logger, field: config.CONSENT_FIELD };
+  const consentSyncer = makeConsentSyncer({ ...consentDeps, holder: instanceId });
+  const dlrKeys = makeDlrKeys({ conn, publicUrl: config.PUBLIC_URL });
+  const senderFor = makeSenderChoice({
     conn,
-    api: b24,
-    clock,
-    logger,
-    holder: instanceId,
-    field: config.CONSENT_FIELD,
+    contracts,
+    defaults: {
+      sender: config.mtsSender,
+      senderMarketing: config.mtsSenderMarketing,
+      quietHours: config.MARKETING_QUIET_HOURS,
+      maxParts: config.SMS_MAX_PARTS,
+      rate: config.MTS_RATE_LIMIT,
+    },
   });
+  const alertAdmins = makeIncidentAlerts({ api: b24, conn, clock, logger, contracts });
 
-  // DLR keys are per portal and never change; another instance may have seen the install,
-  // so a key we do not know yet is read from the database.
-  const dlrKeys = new Map<string, string>();
-  const dlrKeyFor = async (portalId: string | null): Promise<string | undefined> => {
-    const cached = dlrKeys.get(portalId ?? '');
-    if (cached) return cached;
-    // CLI sends have no portal: their reports go to the first portal's callback, if any.
-    const p = portalId ? await getPortal(conn, portalId) : (await listPortals(conn))[0];
-    if (p) dlrKeys.set(portalId ?? '', p.dlr_key);
-    return p?.dlr_key;
-  };
   // Intake, delivery reports and send outcomes commit in groups: one transaction (one fsync
   // on SQLite) for everything that arrives while the previous one commits.
   // Intake lingers 1 ms: better-sqlite3 commits (fsync) block the event loop, so POSTs that
@@ -230,46 +171,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   // Send outcomes wait up to 25 ms for companions: nobody waits on them, and one lost in a
   // crash only means a lookup by extra_id, never a second send.
   const outcomes = makeGroupCommit(conn, { lingerMs: 25 });
-  /** Tells the admins of every portal sending on the incident's contract (im.notify.system.add). */
-  const alertAdmins = async (i: SendingIncident): Promise<void> => {
-    const alert: AdminAlert =
-      i.kind === 'contract-paused'
-        ? { kind: 'sending_paused', reason: i.reason }
-        : i.kind === 'contract-resumed'
-          ? { kind: 'sending_resumed' }
-          : i.kind === 'alpha-held'
-            ? { kind: 'alpha_name_held', alphaName: i.alphaName, reason: i.reason }
-            : {
-                kind: 'text',
-                text: {
-                  ru: `MTS снова принимает альфа-имя ${i.alphaName}: ожидавшие сообщения отправляются.`,
-                  en: `MTS accepts the alpha name ${i.alphaName} again: the waiting messages are going out.`,
-                },
-              };
-    try {
-      const contracts = await contractsById();
-      for (const p of await listPortals(conn)) {
-        if (p.status !== 'active') continue;
-        const own = contracts.has(portalContractId(p.id));
-        const onIt = own
-          ? i.contractId === portalContractId(p.id)
-          : i.contractId === DEFAULT_CONTRACT;
-        if (!onIt) continue;
-        await sendAdminAlert({ api: b24, conn, clock }, p.id, alert).catch((err) =>
-          logger.warn(
-            { portalId: p.id, err: (err as Error).message, alert: alert.kind },
-            'could not notify the portal admin (im.notify.system.add)',
-          ),
-        );
-      }
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'admin alert failed');
-    }
-  };
+
   const sender = makeSender({
     conn,
     commit: (fn) => outcomes.run(fn),
-    mtsFor,
+    mtsFor: contracts.mtsFor,
     clock,
     logger,
     ttlSec: config.MTS_SMS_TTL,
@@ -280,10 +186,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     headroomMs: config.MTS_RATE_HEADROOM_MS,
     concurrency: config.SENDER_CONCURRENCY,
     lockTtlMs: Math.max(120_000, config.MTS_TIMEOUT * 4000),
-    callbackUrl: async (m) => {
-      const key = await dlrKeyFor(m.portal_id);
-      return key ? `${config.PUBLIC_URL}/mts/dlr/${key}` : undefined;
-    },
+    callbackUrl: (m) => dlrKeys.callbackUrl(m.portal_id),
     onIncident: (i) => {
       metrics.paused.set(sender.status().paused.length ? 1 : 0);
       metrics.incidents.inc({ kind: i.kind });
@@ -291,14 +194,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       // blocks sending.
       void alertAdmins(i);
     },
-    checkConsent: (m) =>
-      m.portal_id && m.phone
-        ? checkMarketingConsent(consentDeps, m.portal_id, m.phone)
-        : Promise.resolve({
-            allowed: false as const,
-            reason:
-              'no marketing consent: a marketing SMS needs a portal whose CRM records consent',
-          }),
+    checkConsent: (m) => checkBeforeSending(consentDeps, m),
     onOutcome: (_m, outcome) => metrics.sends.inc({ outcome }),
   });
 
@@ -320,12 +216,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
   const poller = makeStatusPoller({
     conn,
+    // A poll takes a rate slot of the message's contract, like a send.
     slot: async (contractId) => {
-      const c =
-        (await contractsById()).get(contractId) ??
-        (await listContracts(conn)).find((x) => x.id === contractId);
-      if (!c) return null;
-      return (await sender.acquireSlot(c)) ? mtsFor(c) : null;
+      const c = await contracts.get(contractId);
+      return c && (await sender.acquireSlot(c)) ? contracts.mtsFor(c) : null;
     },
     clock,
     logger,
@@ -336,33 +230,6 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     holder: instanceId,
     onPoll: (outcome) => metrics.polls.inc({ outcome }),
   });
-
-  /** Alpha name, marketing quiet hours and MTS contract for a portal: its settings, else the configuration. */
-  const senderFor = async (
-    portal: Portal | string | null,
-    kind: 'transactional' | 'marketing',
-  ): Promise<SenderChoice> => {
-    // The SMS handler already holds the portal row: no second read on the intake path.
-    const p = typeof portal === 'string' ? await getPortal(conn, portal) : portal;
-    const s = p ? portalSettings(p) : {};
-    const contracts = await contractsById();
-    const contract =
-      (p ? contracts.get(portalContractId(p.id)) : undefined) ?? contracts.get(DEFAULT_CONTRACT);
-    const alphaName =
-      kind === 'marketing'
-        ? (s.senderMarketing ?? contract?.sender_marketing ?? config.mtsSenderMarketing)
-        : (s.sender ?? contract?.sender ?? config.mtsSender);
-    return {
-      alphaName,
-      quietHours:
-        kind === 'marketing' ? parseQuietHours(s.quietHours ?? config.MARKETING_QUIET_HOURS) : null,
-      maxParts: config.SMS_MAX_PARTS,
-      route: {
-        contractId: contract?.id ?? DEFAULT_CONTRACT,
-        vtStepMs: 1000 / (contract?.rate ?? config.MTS_RATE_LIMIT),
-      },
-    };
-  };
 
   const robots = makeRobotWorker({
     conn,
@@ -384,45 +251,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   });
 
   let workersStarted = false;
-  const registerDeps = {
+  const registerDeps: RegisterDeps = {
     api: b24,
     conn,
     clock,
     logger,
     publicUrl: config.PUBLIC_URL,
-    afterRegister: async (portal: { id: string }) => {
-      // A conflicting field must not block the SMS provider: log, and marketing stays refused.
-      try {
-        await ensureConsentField(b24, portal.id, config.CONSENT_FIELD);
-      } catch (err) {
-        logger.warn(
-          { portalId: portal.id, err: (err as Error).message },
-          `could not create the consent field ${config.CONSENT_FIELD}`,
-        );
-      }
-      if (workersStarted)
-        void consentSyncer
-          .syncNow(portal.id)
-          .catch((err) =>
-            logger.warn(
-              { portalId: portal.id, err: (err as Error).message },
-              'consent sync failed; will retry',
-            ),
-          );
-    },
-  };
-
-  const register = async (portalId?: string) => {
-    const portals = portalId
-      ? [await getPortal(conn, portalId)]
-      : (await listPortals(conn)).filter((p) => p.status === 'active');
-    const out: { portalId: string; domain: string; sender: string; robot: string }[] = [];
-    for (const p of portals) {
-      if (!p) throw new Error(`no installed portal with member_id ${portalId}`);
-      const r = await registerPortal(registerDeps, p);
-      out.push({ portalId: p.id, domain: p.domain, sender: r.sender, robot: r.robot });
-    }
-    return out;
+    afterRegister: consentOnRegister({
+      api: b24,
+      logger,
+      field: config.CONSENT_FIELD,
+      syncer: consentSyncer,
+      syncing: () => workersStarted,
+    }),
   };
 
   const app = createHttpApp({ bodyLimit: config.BODY_LIMIT, logger });
@@ -434,22 +275,14 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return { paused: st.paused, holds: st.holds, pace: st.pace };
     },
     b24Access: () => b24.accessProblems(),
-    beforeScrape: async () => {
-      const depth = await queueDepth(conn, clock.now());
-      metrics.queueDepth.set(depth.queued);
-      metrics.oldestQueuedAge.set(
-        depth.oldestQueuedAt ? (clock.now() - depth.oldestQueuedAt) / 1000 : 0,
-      );
-      const byState = await countByState(conn);
-      metrics.messages.reset();
-      for (const [state, n] of Object.entries(byState)) metrics.messages.set({ state }, n);
-      metrics.paused.set(sender.status().paused.length ? 1 : 0);
-      metrics.holds.set(sender.status().holds.length);
-      for (const p of await listPortals(conn))
-        metrics.restRequests.set({ portal: p.id }, b24.restRequests(p.id));
-    },
+    beforeScrape: makeScrapeGauges({
+      conn,
+      clock,
+      metrics,
+      sending: () => sender.status(),
+      restRequests: (portalId) => b24.restRequests(portalId),
+    }),
   });
-
   bitrix24Routes(app, {
     conn,
     intake: (req, now) => group.run((c) => intakeSms(c, req, now)),
@@ -460,8 +293,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     metrics,
     senderFor,
     register: async (portal) => {
+      // A (re)install brings new tokens and perhaps a new DLR key.
       b24.forget(portal.id);
-      dlrKeys.set(portal.id, portal.dlr_key);
+      dlrKeys.remember(portal);
       return registerPortal(registerDeps, portal);
     },
     onQueued: () => sender.wake(),
@@ -499,7 +333,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     retention,
     consent: consentSyncer,
     instanceId,
-    register,
+    register: (portalId) => registerPortals(registerDeps, portalId),
     startWorkers() {
       if (workersStarted) return;
       workersStarted = true;
@@ -533,8 +367,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         clearInterval(sweep);
       }
       // The MTS clients this service built keep connections alive; end them.
-      if (!opts.mts) mts.close();
-      for (const { client } of mtsClients.values()) client.close();
+      contracts.close();
       if (ownsConn) await conn.close();
     },
   };

@@ -3,11 +3,13 @@ import { normalizePhone } from '../domain/phone.js';
 import {
   ALL_PORTALS,
   addOptout,
+  type Connection,
+  connect,
   listOptouts,
+  migrate,
   type Optout,
   removeOptout,
-} from '../store/consent.js';
-import { type Connection, connect, migrate } from '../store/index.js';
+} from '../store/index.js';
 import { configOrExit } from './common.js';
 
 /** Where the command writes; tests pass their own. */

@@ -3,18 +3,20 @@ import { alphaName } from '../config.js';
 import { encryptSecret } from '../core/secrets.js';
 import { parseQuietHours } from '../domain/quietHours.js';
 import {
+  connect,
+  DEFAULT_CONTRACT,
   deleteContract,
+  inTransaction,
   listContracts,
-  portalContractId,
-  upsertContract,
-} from '../store/contracts.js';
-import { connect, migrate } from '../store/index.js';
-import {
   listPortals,
+  migrate,
+  moveWaitingMessages,
   type PortalSettings,
+  portalContractId,
   portalSettings,
   updatePortalSettings,
-} from '../store/portals.js';
+  upsertContract,
+} from '../store/index.js';
 import { configOrExit, fail } from './common.js';
 
 interface SetOptions {
@@ -231,13 +233,10 @@ export function portalCommand(program: Command): void {
         const id = portalContractId(known.id);
         if (o.mtsDefault) {
           // Messages already queued on it move back to the default contract.
-          await conn.db
-            .updateTable('messages')
-            .set({ contract_id: 'default' })
-            .where('contract_id', '=', id)
-            .where('state', 'in', ['queued', 'held'])
-            .execute();
-          await deleteContract(conn, id);
+          await inTransaction(conn, async (tx) => {
+            await moveWaitingMessages(tx, id, DEFAULT_CONTRACT);
+            await deleteContract(tx, id);
+          });
           process.stdout.write(`${known.domain}: sends on the configured MTS account again\n`);
         }
         if (contract) {

@@ -3,7 +3,7 @@ import { intakeSms } from '../core/intake.js';
 import { createLogger } from '../log.js';
 import { startSandbox } from '../sandbox.js';
 import { createService } from '../service.js';
-import { getMessage, type Message } from '../store/outbox.js';
+import { getMessage, type Message } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
 
 function describe(m: Message): string {

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../log.js';
 import { startSandbox } from '../sandbox.js';
 import { createService } from '../service.js';
-import { DatabaseMissingError } from '../store/errors.js';
-import { listPortals } from '../store/portals.js';
+import { DatabaseMissingError, listPortals } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
 
 /** The settings `serve` reads (environment or `.env`), as the README's table lists them. */

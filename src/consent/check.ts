@@ -9,7 +9,7 @@ import {
   getConsentMiss,
   recordConsentMiss,
   saveConsentRecords,
-} from '../store/consent.js';
+} from '../store/index.js';
 import {
   type ConsentDecision,
   type ConsentDeps,
@@ -195,4 +195,20 @@ export async function checkMarketingConsent(
   rows = await consentRowsForPhone(deps.conn, portalId, n.phone);
   if (rows.length > 0) return decideFromRows(rows, field);
   return { allowed: false, reason: nobodyHasIt(entities) };
+}
+
+/**
+ * The check right before a marketing message goes out (live: a number never seen is looked
+ * up). A message without a portal or a number has no CRM to record consent: refused.
+ */
+export function checkBeforeSending(
+  deps: ConsentDeps,
+  m: { portal_id: string | null; phone: string | null },
+): Promise<ConsentDecision> {
+  if (!m.portal_id || !m.phone)
+    return Promise.resolve({
+      allowed: false,
+      reason: 'no marketing consent: a marketing SMS needs a portal whose CRM records consent',
+    });
+  return checkMarketingConsent(deps, m.portal_id, m.phone);
 }

@@ -1,5 +1,6 @@
-export { checkMarketingConsent, decideFromRows } from './check.js';
+export { checkBeforeSending, checkMarketingConsent, decideFromRows } from './check.js';
 export { type EnsureConsentFieldOptions, ensureConsentField, type FieldOutcome } from './field.js';
+export { consentOnRegister } from './onRegister.js';
 export { type EntitySyncResult, type SyncOptions, type SyncResult, syncConsent } from './sync.js';
 export { type ConsentSyncer, type ConsentSyncerOptions, makeConsentSyncer } from './syncer.js';
 export {

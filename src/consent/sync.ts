@@ -7,7 +7,7 @@ import {
   getSyncState,
   recordSyncError,
   type SyncCursor,
-} from '../store/consent.js';
+} from '../store/index.js';
 import {
   type ConsentDeps,
   type ConsentEntityType,

@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
-import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
-import { listPortals } from '../store/portals.js';
+import { acquireLease, type Connection, listPortals, releaseLease } from '../store/index.js';
 import { type SyncResult, syncConsent } from './sync.js';
 import type { ConsentEntityType } from './types.js';
 

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
-import type { Connection } from '../store/dialects/types.js';
-import type { ConsentEntityType } from '../store/schema.js';
+import type { Connection, ConsentEntityType } from '../store/index.js';
 
 export type { ConsentEntityType };
 

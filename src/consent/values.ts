@@ -1,6 +1,5 @@
 import { normalizePhone } from '../domain/phone.js';
-import type { ConsentRecordInput } from '../store/consent.js';
-import type { ConsentEntityType } from '../store/schema.js';
+import type { ConsentEntityType, ConsentRecordInput } from '../store/index.js';
 
 /**
  * Reads a boolean user field as each API writes it: `"1"`/`"0"` (crm.contact.*), `"Y"`/`"N"`

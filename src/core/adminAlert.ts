@@ -3,8 +3,12 @@ import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { type AdminAlert, alertText } from '../i18n/alerts.js';
 import { portalLang } from '../i18n/lang.js';
-import type { Connection } from '../store/dialects/types.js';
-import { getPortal, portalSettings, updatePortalSettings } from '../store/portals.js';
+import {
+  type Connection,
+  getPortal,
+  portalSettings,
+  updatePortalSettings,
+} from '../store/index.js';
 
 export type { AdminAlert };
 

@@ -8,9 +8,14 @@ import {
   toBitrixStatus,
 } from '../domain/status.js';
 import type { MtsReport } from '../mts/types.js';
-import type { Connection } from '../store/dialects/types.js';
-import { getMessage, type Message, transition } from '../store/outbox.js';
-import { findMessageForReport, saveReport } from '../store/reports.js';
+import {
+  type Connection,
+  findMessageForReport,
+  getMessage,
+  type Message,
+  saveReport,
+  transition,
+} from '../store/index.js';
 import { b24StatusPatch } from './b24Status.js';
 
 export interface ApplyReportDeps {

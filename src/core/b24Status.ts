@@ -1,6 +1,4 @@
-import type { Updateable } from 'kysely';
-import type { Message } from '../store/outbox.js';
-import type { MessagesTable } from '../store/schema.js';
+import type { Message, MessagePatch } from '../store/index.js';
 
 const RANK: Record<string, number> = {
   queued: 0,
@@ -18,7 +16,7 @@ export function b24StatusPatch(
   m: Pick<Message, 'b24_message_id' | 'b24_status' | 'push_pending' | 'push_run_at'>,
   status: string,
   now: number,
-): Updateable<MessagesTable> {
+): MessagePatch {
   if (status === m.b24_status || (RANK[status] ?? 0) < (RANK[m.b24_status] ?? 0)) return {};
   if (!m.b24_message_id) return { b24_status: status };
   return { b24_status: status, push_pending: 1, push_run_at: m.push_pending ? m.push_run_at : now };

@@ -1,8 +1,7 @@
 import { normalizePhone } from '../domain/phone.js';
 import { nextAllowedTime, type QuietWindow } from '../domain/quietHours.js';
 import { checkText } from '../domain/segments.js';
-import type { Connection } from '../store/dialects/types.js';
-import { insertMessage, type Message } from '../store/outbox.js';
+import { type Connection, insertMessage, type Message } from '../store/index.js';
 
 export interface SmsRequest {
   portalId: string | null;

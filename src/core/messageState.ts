@@ -1,6 +1,4 @@
-import type { Connection } from '../store/dialects/types.js';
-import { finishClaim, type Message } from '../store/outbox.js';
-import type { MessageState } from '../store/schema.js';
+import { type Connection, finishClaim, type Message, type MessageState } from '../store/index.js';
 import { b24StatusPatch } from './b24Status.js';
 
 /**

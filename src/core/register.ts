@@ -3,8 +3,13 @@ import { Bitrix24Error } from '../bitrix24/errors.js';
 import type { Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { PROVIDER_DESCRIPTION, PROVIDER_NAME } from '../i18n/texts.js';
-import type { Connection } from '../store/dialects/types.js';
-import { markRegistered, type Portal } from '../store/portals.js';
+import {
+  type Connection,
+  getPortal,
+  listPortals,
+  markRegistered,
+  type Portal,
+} from '../store/index.js';
 import { ROBOT_CODE, robotDefinition } from './robotDefinition.js';
 
 /** Our provider code in Bitrix24 (SPEC §3). */
@@ -117,4 +122,32 @@ async function registerRobot(deps: RegisterDeps, portal: Portal): Promise<'added
     await deps.api.call(portal.id, 'bizproc.robot.update', { CODE: ROBOT_CODE, FIELDS: fields });
     return 'updated';
   }
+}
+
+/** What `registerPortals` did in one portal. */
+export interface RegisteredPortal {
+  portalId: string;
+  domain: string;
+  sender: string;
+  robot: string;
+}
+
+/**
+ * Registers (or re-registers) one portal, by member_id, or every active portal. Throws for a
+ * member_id that is not installed; stops at the first portal Bitrix24 refuses.
+ */
+export async function registerPortals(
+  deps: RegisterDeps,
+  portalId?: string,
+): Promise<RegisteredPortal[]> {
+  const portals = portalId
+    ? [await getPortal(deps.conn, portalId)]
+    : (await listPortals(deps.conn)).filter((p) => p.status === 'active');
+  const out: RegisteredPortal[] = [];
+  for (const p of portals) {
+    if (!p) throw new Error(`no installed portal with member_id ${portalId}`);
+    const r = await registerPortal(deps, p);
+    out.push({ portalId: p.id, domain: p.domain, sender: r.sender, robot: r.robot });
+  }
+  return out;
 }

@@ -2,9 +2,7 @@ import type { BatchCommand } from '../bitrix24/types.js';
 import { DEFAULT_LANG, type Lang, portalLang } from '../i18n/lang.js';
 import { explainFailReason, explainUndelivered } from '../i18n/reasons.js';
 import { NOT_DELIVERED, NOT_SENT, PRODUCT } from '../i18n/texts.js';
-import type { Connection } from '../store/dialects/types.js';
-import { getPortal, portalSettings } from '../store/portals.js';
-import type { PendingPush } from '../store/pushes.js';
+import { type Connection, getPortal, type PendingPush, portalSettings } from '../store/index.js';
 
 /** Bitrix24 CRM entity type ids → `crm.timeline.comment.add` ENTITY_TYPE. */
 const ENTITY_TYPES: Record<number, string> = { 1: 'lead', 2: 'deal', 3: 'contact', 4: 'company' };

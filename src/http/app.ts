@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import qs from 'qs';
 import { BaseError } from '../errors.js';
-import { isDatabaseUnavailable } from '../store/errors.js';
+import { isDatabaseUnavailable } from '../store/index.js';
 
 export interface AppOptions {
   /** Largest accepted body in bytes (BODY_LIMIT, default 256 KiB). */

@@ -87,6 +87,24 @@ export function listContracts(conn: Connection): Promise<Contract[]> {
   return conn.db.selectFrom('contracts').selectAll().orderBy('id').execute();
 }
 
+/**
+ * Moves the messages waiting on contract `from` (queued or held) to contract `to`; returns
+ * how many moved. Messages already claimed or sent keep the contract they went out on.
+ */
+export async function moveWaitingMessages(
+  conn: Connection,
+  from: string,
+  to: string,
+): Promise<number> {
+  const r = await conn.db
+    .updateTable('messages')
+    .set({ contract_id: to })
+    .where('contract_id', '=', from)
+    .where('state', 'in', ['queued', 'held'])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 export async function deleteContract(conn: Connection, id: string): Promise<void> {
   await conn.db.deleteFrom('alpha_holds').where('contract_id', '=', id).execute();
   await conn.db.deleteFrom('contracts').where('id', '=', id).execute();

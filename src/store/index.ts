@@ -1,16 +1,152 @@
+/**
+ * The store's one entry point. Code outside `src/store` imports storage only from here
+ * (test/store/seam.test.ts holds it to that): named operations over a `Connection`, with
+ * the SQL and the differences between SQLite and PostgreSQL behind them.
+ */
+import type { Updateable } from 'kysely';
 import type { TokenStore } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import type { Connection } from './dialects/types.js';
 import { getPortal, saveTokens, toConnection } from './portals.js';
+import type { MessagesTable } from './schema.js';
+
+// Connection: open, migrate, probe, transactions, group commit, what failure looks like.
 
 export { type ConnectOptions, connect } from './connect.js';
+export { inTransaction, ping } from './connection.js';
 export type { Connection, DialectCaps } from './dialects/types.js';
 export {
   DatabaseMissingError,
   DatabaseUnavailableError,
   isDatabaseUnavailable,
 } from './errors.js';
+export { type GroupCommit, makeGroupCommit } from './groupCommit.js';
 export { migrate } from './migrations/index.js';
+
+// Portals: installs, settings, keys; the Bitrix24 client's tokens (makeTokenStore, below).
+
+export {
+  getPortal,
+  getPortalByDlrKey,
+  getPortalByHandlerKey,
+  type InstalledPortal,
+  listPortals,
+  markRegistered,
+  markUninstalled,
+  type Portal,
+  type PortalSettings,
+  portalSettings,
+  updatePortalSettings,
+  upsertPortal,
+} from './portals.js';
+
+// Messages: intake, the moves of the state machine, queue figures, the admin listing.
+
+export { type ListedMessage, recentMessages } from './messageList.js';
+export {
+  countByState,
+  finishClaim,
+  getMessage,
+  insertMessage,
+  isClaimedBy,
+  type Message,
+  type NewMessage,
+  queueDepth,
+  releaseStale,
+  transition,
+} from './outbox.js';
+export type { MessageState } from './schema.js';
+/** Columns to change on a message (a `transition` patch). */
+export type MessagePatch = Updateable<MessagesTable>;
+
+// Sending: claims with their rate slots, on one contract's row.
+
+export { type Claim, type ClaimPlan, claimForSending, hasDueWork, reserveSlots } from './claims.js';
+
+// MTS contracts: settings, pauses, pace, alpha-name holds.
+
+export {
+  type AlphaHold,
+  type Contract,
+  type ContractFields,
+  DEFAULT_CONTRACT,
+  deleteContract,
+  getContract,
+  holdAlpha,
+  listContracts,
+  listHolds,
+  moveWaitingMessages,
+  pauseContract,
+  portalContractId,
+  releaseAlpha,
+  releaseAlphaProbe,
+  resumeContract,
+  setPace,
+  takeContractProbe,
+  upsertContract,
+} from './contracts.js';
+
+// Delivery reports and status polls.
+
+export { duePolls, findMessageForReport, saveReport, schedulePoll } from './reports.js';
+
+// Statuses out: pending Bitrix24 pushes.
+
+export {
+  dropPush,
+  markPushed,
+  markTimelineNoted,
+  type PendingPush,
+  pendingPushes,
+  portalsWithPushes,
+  retryPush,
+} from './pushes.js';
+
+// Robot jobs.
+
+export {
+  dueRobotAnswers,
+  dueRobotJobs,
+  failRobotJob,
+  insertRobotJob,
+  type RobotAnswer,
+  type RobotJob,
+  takeRobotJob,
+  updateRobotJob,
+} from './robotJobs.js';
+
+// Marketing consent: the registry of CRM answers, sync cursors, opt-outs.
+
+export {
+  ALL_PORTALS,
+  addOptout,
+  type ConsentRecordInput,
+  type ConsentRecordRow,
+  commitSyncStep,
+  consentRowsForPhone,
+  dropUnseenRecords,
+  findOptout,
+  getConsentMiss,
+  getSyncState,
+  listOptouts,
+  type NewOptout,
+  type Optout,
+  recordConsentMiss,
+  recordSyncError,
+  removeOptout,
+  type SyncCursor,
+  saveConsentRecords,
+} from './consent.js';
+export type { ConsentEntityType } from './schema.js';
+
+// Leases (singleton jobs, sender liveness) and the shared Bitrix24 REST budget.
+
+export { acquireLease, currentLease, releaseLease } from './leases.js';
+export { takeRestSlot } from './restBudget.js';
+
+// Retention.
+
+export { deleteFinalBefore, deleteIdleFlows, deleteOrphanReports } from './retention.js';
 
 /** The Bitrix24 client's view of the portals table. */
 export function makeTokenStore(conn: Connection, clock: Clock): TokenStore {

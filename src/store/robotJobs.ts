@@ -72,6 +72,35 @@ export async function updateRobotJob(
     .execute();
 }
 
+/**
+ * Takes a pending job for queueing its message; false when it is no longer pending (another
+ * worker took it). Call it in the transaction that queues the message.
+ */
+export async function takeRobotJob(conn: Connection, id: string, now: number): Promise<boolean> {
+  const r = await conn.db
+    .updateTable('robot_jobs')
+    .set({ state: 'queued', updated_at: now })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Fails a pending job with `error`; its answer to Bitrix24 is due at once. */
+export async function failRobotJob(
+  conn: Connection,
+  id: string,
+  error: string,
+  now: number,
+): Promise<void> {
+  await conn.db
+    .updateTable('robot_jobs')
+    .set({ state: 'failed', last_error: error, event_state: 1, event_run_at: 0, updated_at: now })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .execute();
+}
+
 export interface RobotAnswer {
   job: RobotJob;
   /** The message's state when the job queued one. */

@@ -1,4 +1,4 @@
-import type { Connection } from '../store/dialects/types.js';
+import type { Connection } from '../store/index.js';
 
 /**
  * How often an idle worker looks for work it was not woken for (default of the sender, the

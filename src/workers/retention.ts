@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Connection } from '../store/dialects/types.js';
-import { deleteFinalBefore, deleteIdleFlows, deleteOrphanReports } from '../store/retention.js';
+import {
+  type Connection,
+  deleteFinalBefore,
+  deleteIdleFlows,
+  deleteOrphanReports,
+} from '../store/index.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 export interface RetentionOptions {

@@ -11,15 +11,19 @@ import { buildTemplateValues, renderTemplate } from '../domain/template.js';
 import { coerceError } from '../errors.js';
 import { type Lang, portalLang } from '../i18n/lang.js';
 import { explainFailReason, explainUndelivered } from '../i18n/reasons.js';
-import type { Connection } from '../store/dialects/types.js';
-import { getPortal, portalSettings } from '../store/portals.js';
 import {
+  type Connection,
   dueRobotAnswers,
   dueRobotJobs,
+  failRobotJob,
+  getPortal,
+  inTransaction,
+  portalSettings,
   type RobotAnswer,
   type RobotJob,
+  takeRobotJob,
   updateRobotJob,
-} from '../store/robotJobs.js';
+} from '../store/index.js';
 import { idlePollMs } from './idlePolling.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
@@ -64,18 +68,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
 
   async function fail(job: RobotJob, error: string): Promise<void> {
     log.info({ jobId: job.id, error }, 'robot refused; answering Bitrix24 with the error');
-    await opts.conn.db
-      .updateTable('robot_jobs')
-      .set({
-        state: 'failed',
-        last_error: error,
-        event_state: 1,
-        event_run_at: 0,
-        updated_at: opts.clock.now(),
-      })
-      .where('id', '=', job.id)
-      .where('state', '=', 'pending')
-      .execute();
+    await failRobotJob(opts.conn, job.id, error, opts.clock.now());
   }
 
   async function processJob(job: RobotJob): Promise<void> {
@@ -124,16 +117,9 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     const now = opts.clock.now();
     // The message and the job's link to it commit together: a crash between them cannot
     // leave a message the job does not know about (and would queue again).
-    const message = await opts.conn.db.transaction().execute(async (trx) => {
-      const tconn = { ...opts.conn, db: trx };
+    const message = await inTransaction(opts.conn, async (tconn) => {
       // Take the job first: if another worker already did, this transaction queues nothing.
-      const taken = await trx
-        .updateTable('robot_jobs')
-        .set({ state: 'queued', updated_at: now })
-        .where('id', '=', job.id)
-        .where('state', '=', 'pending')
-        .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) !== 1) return null;
+      if (!(await takeRobotJob(tconn, job.id, now))) return null;
       const { message } = await intakeSms(
         tconn,
         {

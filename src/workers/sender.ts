@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { applyReport } from '../core/applyReport.js';
+import type { SendingIncident } from '../core/incidentAlerts.js';
 import { makeMessageStates } from '../core/messageState.js';
 import {
   effectivePace,
@@ -13,31 +14,32 @@ import {
 } from '../domain/pace.js';
 import { BaseError, coerceError } from '../errors.js';
 import type { MtsClient } from '../mts/types.js';
-import { claimForSending, hasDueWork, reserveSlots } from '../store/claims.js';
 import {
   type AlphaHold,
+  acquireLease,
+  type Connection,
   type Contract,
+  claimForSending,
+  hasDueWork,
   holdAlpha,
+  isClaimedBy,
   listContracts,
   listHolds,
+  type Message,
   pauseContract,
   releaseAlpha,
   releaseAlphaProbe,
+  releaseLease,
+  releaseStale,
+  reserveSlots,
   resumeContract,
   setPace,
   takeContractProbe,
-} from '../store/contracts.js';
-import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
-import { isClaimedBy, type Message, releaseStale } from '../store/outbox.js';
+} from '../store/index.js';
 import { idlePollMs } from './idlePolling.js';
 
 /** Something an operator should know about: a pause or hold began or ended. */
-export type SendingIncident =
-  | { kind: 'contract-paused'; contractId: string; reason: string; code: string }
-  | { kind: 'contract-resumed'; contractId: string }
-  | { kind: 'alpha-held'; contractId: string; alphaName: string; reason: string }
-  | { kind: 'alpha-released'; contractId: string; alphaName: string };
+export type { SendingIncident };
 
 export interface SenderOptions {
   conn: Connection;

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Connection } from '../store/dialects/types.js';
-import { acquireLease, currentLease, releaseLease } from '../store/leases.js';
+import { acquireLease, type Connection, currentLease, releaseLease } from '../store/index.js';
 
 export interface SingletonLoopOptions {
   conn: Connection;

@@ -3,9 +3,7 @@ import type { Clock } from '../clock.js';
 import { applyReport } from '../core/applyReport.js';
 import { coerceError } from '../errors.js';
 import type { MtsClient, MtsReport } from '../mts/types.js';
-import { hasDueWork } from '../store/claims.js';
-import type { Connection } from '../store/dialects/types.js';
-import { duePolls, schedulePoll } from '../store/reports.js';
+import { type Connection, duePolls, hasDueWork, schedulePoll } from '../store/index.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 export interface StatusPollerOptions {

@@ -2,16 +2,17 @@ import type { Logger } from 'pino';
 import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
-import type { Connection } from '../store/dialects/types.js';
 import {
+  type Connection,
   dropPush,
+  inTransaction,
   markPushed,
   markTimelineNoted,
   type PendingPush,
   pendingPushes,
   portalsWithPushes,
   retryPush,
-} from '../store/pushes.js';
+} from '../store/index.js';
 import { idlePollMs } from './idlePolling.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
@@ -89,18 +90,16 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
         { portalId, count: items.length, code: e.code, err: e.message },
         'status push failed; will retry',
       );
-      await inOneTransaction(async (conn) => {
+      await inTransaction(opts.conn, async (conn) => {
         for (const p of items)
           await retryPush(conn, p.id, now + pushBackoffMs(p.push_attempts), e.message, now);
       });
       return;
     }
     // One transaction for the batch's outcomes: one commit (one fsync on SQLite), not 50.
-    await inOneTransaction((conn) => recordOutcomes(conn, portalId, items, extras, results, now));
-  }
-
-  function inOneTransaction(fn: (conn: Connection) => Promise<void>): Promise<void> {
-    return opts.conn.db.transaction().execute((trx) => fn({ ...opts.conn, db: trx }));
+    await inTransaction(opts.conn, (conn) =>
+      recordOutcomes(conn, portalId, items, extras, results, now),
+    );
   }
 
   async function recordOutcomes(

@@ -4,9 +4,14 @@ import type { Clock } from '../../clock.js';
 import { maskPhone } from '../../domain/phone.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
-import type { Connection } from '../../store/dialects/types.js';
-import { countByState, queueDepth } from '../../store/outbox.js';
-import { listPortals } from '../../store/portals.js';
+import {
+  type Connection,
+  countByState,
+  listPortals,
+  type MessageState,
+  queueDepth,
+  recentMessages,
+} from '../../store/index.js';
 
 export interface AdminDeps {
   conn: Connection;
@@ -64,31 +69,10 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     async (req, reply) => {
       if (!authorized(deps, req)) return deny(deps, reply);
       const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 50) || 50));
-      let q = deps.conn.db
-        .selectFrom('messages')
-        .select([
-          'id',
-          'portal_id',
-          'b24_message_id',
-          'source',
-          'kind',
-          'phone',
-          'phone_raw',
-          'alpha_name',
-          'state',
-          'fail_reason',
-          'last_error',
-          'attempts',
-          'mts_message_id',
-          'b24_status',
-          'b24_pushed_status',
-          'created_at',
-          'final_at',
-        ])
-        .orderBy('created_at', 'desc')
-        .limit(limit);
-      if (req.query.state) q = q.where('state', '=', req.query.state as never);
-      const rows = await q.execute();
+      const rows = await recentMessages(deps.conn, {
+        limit,
+        state: req.query.state as MessageState | undefined,
+      });
       return rows.map((r) => ({
         ...r,
         phone: r.phone ? maskPhone(r.phone) : null,

@@ -10,15 +10,15 @@ import type { Clock } from '../../clock.js';
 import type { IntakeResult, SenderChoice, SmsRequest } from '../../core/intake.js';
 import { SENDER_CODE } from '../../core/register.js';
 import { type OAuthVerifier, verifyAppEvent } from '../../core/verifyInstall.js';
-import type { Connection } from '../../store/dialects/types.js';
 import {
+  type Connection,
   getPortal,
   getPortalByHandlerKey,
   markUninstalled,
   type Portal,
   updatePortalSettings,
   upsertPortal,
-} from '../../store/portals.js';
+} from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 
 export interface Bitrix24RouteDeps {

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type ApplyReportDeps, applyReport } from '../../core/applyReport.js';
 import { parseDeliveryReports } from '../../mts/report.js';
-import type { Connection } from '../../store/dialects/types.js';
-import { getPortalByDlrKey } from '../../store/portals.js';
+import { type Connection, getPortalByDlrKey } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 
 export interface DlrRouteDeps extends ApplyReportDeps {

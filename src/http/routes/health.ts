@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { PortalAccessProblem } from '../../bitrix24/limits.js';
-import type { Connection } from '../../store/dialects/types.js';
+import { type Connection, ping } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 
 export interface HealthDeps {
@@ -51,12 +50,7 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         }
       : {};
     try {
-      deps.conn.assertIntact?.();
-      await within(
-        sql`select 1`.execute(deps.conn.db),
-        deps.probeTimeoutMs ?? 3000,
-        'the database',
-      );
+      await within(ping(deps.conn), deps.probeTimeoutMs ?? 3000, 'the database');
     } catch (err) {
       return reply.code(503).send({
         ok: false,

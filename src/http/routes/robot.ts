@@ -6,9 +6,7 @@ import {
 } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import { ROBOT_CODE } from '../../core/robotDefinition.js';
-import type { Connection } from '../../store/dialects/types.js';
-import { getPortalByHandlerKey } from '../../store/portals.js';
-import { insertRobotJob } from '../../store/robotJobs.js';
+import { type Connection, getPortalByHandlerKey, insertRobotJob } from '../../store/index.js';
 
 export interface RobotRouteDeps {
   conn: Connection;
