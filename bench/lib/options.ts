@@ -21,6 +21,11 @@ export const NUMERIC = {
   'rate-latency': { full: 50, quick: 50, help: 'MTS emulator latency in the rate runs, ms' },
   'cpu-messages': { full: 1000, quick: 200, help: 'messages in the CPU run' },
   'cpu-rate': { full: 30, quick: 30, help: 'MTS_RATE_LIMIT in the CPU run' },
+  'cpu-warmup': {
+    full: 300,
+    quick: 50,
+    help: 'messages sent (not measured) before the CPU run, so JIT warm-up is not counted',
+  },
   'intake-seconds': { full: 8, quick: 3, help: 'seconds per autocannon round' },
   'intake-connections': { full: 20, quick: 20, help: 'autocannon connections' },
   'intake-rounds': { full: 2, quick: 1, help: 'alternating bare/handler rounds' },

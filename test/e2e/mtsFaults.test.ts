@@ -74,13 +74,18 @@ for (const dialect of DIALECTS)
       expect(h.mts.sent.every((s) => s.alphaName === 'BRANDB')).toBe(true);
       const ready = await readyz(h.url);
       expect(ready.sending.holds).toMatchObject([{ alphaName: 'SANDBOX' }]);
-      const rows = await h.db.conn.db
-        .selectFrom('messages')
-        .select(['state', 'hold_reason'])
-        .where('id', 'in', held)
-        .execute();
-      // All wait as held (one may be out as the probe by now), with MTS's reason.
-      const waiting = rows.filter((r) => r.state === 'held');
+      const heldRows = async () =>
+        (
+          await h.db.conn.db
+            .selectFrom('messages')
+            .select(['state', 'hold_reason'])
+            .where('id', 'in', held)
+            .execute()
+        ).filter((r) => r.state === 'held');
+      // All wait as held (one may be out as the probe by now), with MTS's reason. Send
+      // outcomes commit lazily (up to 200 ms, riding along with other writes).
+      await waitFor(async () => (await heldRows()).length >= 3, 'the held state in the database');
+      const waiting = await heldRows();
       expect(waiting.length).toBeGreaterThanOrEqual(3);
       for (const r of waiting) expect(r.hold_reason).toMatch(/10262|alpha/i);
       h.mts.setMode({ heldAlphaNames: [] });
