@@ -71,8 +71,8 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       return { cpu, intakeCpu, seconds, posted, summary, rest: summary.restRequests - rest0 };
     };
     await sleep(3000); // startup (module loading, first registration) is not counted
-    // V8 compiles the hot paths during the first few hundred messages; a service runs for
-    // days, so the figure is its steady state. The warm-up's own figure is printed too.
+    // V8 keeps compiling hot paths for the first thousand or so messages at 30/s; a service
+    // runs for days, so the figure is its steady state. The warm-up's own figure is printed.
     const warm = opts.n['cpu-warmup'] > 0 ? await round('cpu-warmup', opts.n['cpu-warmup']) : null;
     if (warm)
       note(
