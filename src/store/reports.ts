@@ -1,26 +1,25 @@
 import type { Connection } from './dialects/types.js';
+import { runHot } from './hotSql.js';
 import type { Message } from './outbox.js';
 
-/** Finds the message a report is about: by our extra_id first, then by MTS message_id. */
+/**
+ * Finds the message a report is about: by our extra_id first, then by MTS message_id. Every
+ * delivery report runs this and saveReport: constant SQL (see hotSql.ts).
+ */
 export async function findMessageForReport(
   conn: Connection,
   extraId?: string,
   mtsMessageId?: string,
 ): Promise<Message | undefined> {
   if (extraId) {
-    const m = await conn.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('id', '=', extraId)
-      .executeTakeFirst();
-    if (m) return m;
+    const r = await runHot<Message>(conn, 'select * from messages where id = ?', [extraId]);
+    if (r.rows[0]) return r.rows[0];
   }
   if (mtsMessageId) {
-    return conn.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('mts_message_id', '=', mtsMessageId)
-      .executeTakeFirst();
+    const r = await runHot<Message>(conn, 'select * from messages where mts_message_id = ?', [
+      mtsMessageId,
+    ]);
+    return r.rows[0];
   }
   return undefined;
 }
@@ -36,16 +35,11 @@ export async function saveReport(
   },
   now: number,
 ): Promise<void> {
-  await conn.db
-    .insertInto('delivery_reports')
-    .values({
-      message_id: r.messageId,
-      mts_message_id: r.mtsMessageId,
-      source: r.source,
-      body: JSON.stringify(r.body),
-      received_at: now,
-    })
-    .execute();
+  await runHot(
+    conn,
+    'insert into delivery_reports (message_id, mts_message_id, source, body, received_at) values (?, ?, ?, ?, ?)',
+    [r.messageId, r.mtsMessageId, r.source, JSON.stringify(r.body), now],
+  );
 }
 
 export function reportsFor(conn: Connection, messageId: string) {
