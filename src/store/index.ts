@@ -94,7 +94,7 @@ export { duePolls, findMessageForReport, saveReport, schedulePoll } from './repo
 
 export {
   dropPush,
-  markPushed,
+  markPushedMany,
   markTimelineNoted,
   type PendingPush,
   pendingPushes,

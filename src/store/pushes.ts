@@ -83,27 +83,31 @@ export async function pushBacklog(
 }
 
 /**
- * Marks a status as delivered to Bitrix24 — only if it is still the status we pushed: a
- * newer state that arrived meanwhile stays pending and goes in the next batch.
+ * Records the statuses a batch answer confirmed: one statement per status, not one per
+ * message. A row is cleared only if its status is still the one pushed (a newer one stays
+ * pending).
  */
-export async function markPushed(
+export async function markPushedMany(
   conn: Connection,
-  id: string,
-  status: string,
+  pushed: readonly { id: string; status: string }[],
   now: number,
 ): Promise<void> {
-  await conn.db
-    .updateTable('messages')
-    .set({
-      push_pending: 0,
-      b24_pushed_status: status,
-      push_error: null,
-      push_attempts: 0,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('b24_status', '=', status)
-    .execute();
+  const byStatus = new Map<string, string[]>();
+  for (const p of pushed) byStatus.set(p.status, [...(byStatus.get(p.status) ?? []), p.id]);
+  for (const [status, ids] of byStatus)
+    for (let i = 0; i < ids.length; i += 500)
+      await conn.db
+        .updateTable('messages')
+        .set({
+          push_pending: 0,
+          b24_pushed_status: status,
+          push_error: null,
+          push_attempts: 0,
+          updated_at: now,
+        })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('b24_status', '=', status)
+        .execute();
 }
 
 export async function retryPush(

@@ -6,7 +6,7 @@ import {
   type Connection,
   dropPush,
   inTransaction,
-  markPushed,
+  markPushedMany,
   markTimelineNoted,
   type PendingPush,
   pendingPushes,
@@ -110,6 +110,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     results: Awaited<ReturnType<Bitrix24Api['batch']>>,
     now: number,
   ): Promise<void> {
+    const pushed: { id: string; status: string }[] = [];
     for (const p of items) {
       const noteKeys = Object.keys(extras.get(p.id) ?? {});
       if (noteKeys.length) {
@@ -126,7 +127,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
       }
       const r = results[`s_${p.id}`];
       if (r?.ok) {
-        await markPushed(conn, p.id, p.b24_status, now);
+        pushed.push({ id: p.id, status: p.b24_status });
       } else if (r && /MESSAGE_NOT_FOUND/i.test(r.error)) {
         log.warn(
           { portalId, messageId: p.id, b24MessageId: p.b24_message_id },
@@ -144,6 +145,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
         await retryPush(conn, p.id, now + pushBackoffMs(p.push_attempts), error, now);
       }
     }
+    await markPushedMany(conn, pushed, now);
   }
 
   /**

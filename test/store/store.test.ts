@@ -16,7 +16,7 @@ import { migrate } from '../../src/store/index.js';
 import { acquireLease } from '../../src/store/leases.js';
 import { finishClaim, getMessage, insertMessage, releaseStale } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
-import { markPushed, pendingPushes } from '../../src/store/pushes.js';
+import { markPushedMany, pendingPushes } from '../../src/store/pushes.js';
 import { takeRestSlot } from '../../src/store/restBudget.js';
 import { createTestDb, DIALECTS, testMessage as msg, type TestDb } from '../helpers/db.js';
 
@@ -348,17 +348,40 @@ for (const dialect of DIALECTS) {
       expect(await acquireLease(t.conn, 'poller', 'a', 1000, T0 + 2100)).toBe(false);
     });
 
-    it('markPushed leaves a newer status pending', async () => {
-      const { message } = await insertMessage(t.conn, msg({ phone: null, failReason: 'x' }), T0);
+    it('marking a batch pushed clears each row only if its status is still the pushed one', async () => {
+      const ids: string[] = [];
+      for (const b24MessageId of ['p1', 'p2', 'p3']) {
+        const { message } = await insertMessage(
+          t.conn,
+          msg({ b24MessageId, phone: null, failReason: 'x' }),
+          T0,
+        );
+        ids.push(message.id);
+      }
+      const [a, b, c] = ids as [string, string, string];
+      // b moved on to `undelivered` after `failed` was sent: it stays pending.
       await t.conn.db
         .updateTable('messages')
         .set({ b24_status: 'undelivered' })
-        .where('id', '=', message.id)
+        .where('id', '=', b)
         .execute();
-      await markPushed(t.conn, message.id, 'failed', T0 + 1);
-      expect((await getMessage(t.conn, message.id))?.push_pending).toBe(1);
-      await markPushed(t.conn, message.id, 'undelivered', T0 + 2);
-      expect(await getMessage(t.conn, message.id)).toMatchObject({
+      await markPushedMany(
+        t.conn,
+        [
+          { id: a, status: 'failed' },
+          { id: b, status: 'failed' },
+          { id: c, status: 'failed' },
+        ],
+        T0 + 1,
+      );
+      expect((await getMessage(t.conn, a))?.push_pending).toBe(0);
+      expect((await getMessage(t.conn, b))?.push_pending).toBe(1);
+      expect(await getMessage(t.conn, c)).toMatchObject({
+        push_pending: 0,
+        b24_pushed_status: 'failed',
+      });
+      await markPushedMany(t.conn, [{ id: b, status: 'undelivered' }], T0 + 2);
+      expect(await getMessage(t.conn, b)).toMatchObject({
         push_pending: 0,
         b24_pushed_status: 'undelivered',
       });
