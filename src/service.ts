@@ -166,10 +166,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   // Intake, delivery reports and send outcomes commit in shared groups (store/groupCommit.ts):
   // a group starts when its most impatient job is due. A handler POST waits 1 ms on SQLite
   // (POSTs that arrive together share a commit; measured +25 % intake) and none on
-  // PostgreSQL, where concurrent transactions commit in parallel; a
-  // delivery report waits up to 10 ms (MTS waits for our 200, not on a schedule); a send
-  // outcome up to 200 ms — nobody waits on it, and one lost in a crash only means a lookup
-  // by extra_id, never a second send — so outcomes mostly ride along with the others.
+  // PostgreSQL, where concurrent transactions commit in parallel; a delivery report waits up
+  // to 10 ms (MTS waits for our 200, not on a schedule); a send outcome up to 200 ms — nobody
+  // waits on it, and one lost in a crash only means a lookup by extra_id, never a second
+  // send — so outcomes mostly ride along with the others.
   const writes = makeGroupCommit(conn);
   const intakeLingerMs = conn.caps.name === 'sqlite' ? 1 : 0;
   const commitOutcome = <T>(fn: (c: Connection) => Promise<T>) => writes.run(fn, { lingerMs: 200 });

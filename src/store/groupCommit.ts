@@ -1,3 +1,4 @@
+import { inTransaction } from './connection.js';
 import type { Connection } from './dialects/types.js';
 
 type Job = {
@@ -45,11 +46,7 @@ export function makeGroupCommit(conn: Connection, opts: GroupCommitOptions = {})
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
 
-  const single = (j: Job) =>
-    conn.db
-      .transaction()
-      .execute((trx) => j.fn({ ...conn, db: trx }))
-      .then(j.resolve, j.reject);
+  const single = (j: Job) => inTransaction(conn, j.fn).then(j.resolve, j.reject);
 
   /** Starts a group when the most impatient queued job is due (and a slot is free). */
   function schedule(): void {
@@ -78,10 +75,9 @@ export function makeGroupCommit(conn: Connection, opts: GroupCommitOptions = {})
     active++;
     let jobs: Job[] = [];
     try {
-      const results = await conn.db.transaction().execute(async (trx) => {
+      const results = await inTransaction(conn, async (tconn) => {
         jobs = queue.slice(0, maxBatch);
         queue = queue.slice(jobs.length);
-        const tconn = { ...conn, db: trx };
         const out: unknown[] = [];
         for (const j of jobs) out.push(await j.fn(tconn));
         return out;

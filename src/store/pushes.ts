@@ -93,7 +93,11 @@ export async function markPushedMany(
   now: number,
 ): Promise<void> {
   const byStatus = new Map<string, string[]>();
-  for (const p of pushed) byStatus.set(p.status, [...(byStatus.get(p.status) ?? []), p.id]);
+  for (const p of pushed) {
+    const ids = byStatus.get(p.status);
+    if (ids) ids.push(p.id);
+    else byStatus.set(p.status, [p.id]);
+  }
   for (const [status, ids] of byStatus)
     for (let i = 0; i < ids.length; i += 500)
       await conn.db

@@ -85,16 +85,12 @@ export function makeWalSync(
   return {
     durable() {
       if (!running) return start();
-      next ??= running.then(
-        () => {
-          next = undefined;
-          return start();
-        },
-        () => {
-          next = undefined;
-          return start();
-        },
-      );
+      // After the one in flight, whether it worked or not.
+      const again = () => {
+        next = undefined;
+        return start();
+      };
+      next ??= running.then(again, again);
       return next;
     },
     get syncs() {
