@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { startBitrix24Emulator } from '../emulators/bitrix24/index.js';
-import {
-  type DlrOutcome,
-  MTS_FAULTS,
-  type MtsEmulatorMode,
-  type MtsEmulatorOptions,
-  type MtsFault,
-  startMtsEmulator,
+import type {
+  DlrOutcome,
+  MtsEmulatorMode,
+  MtsEmulatorOptions,
+  MtsFault,
 } from '../emulators/mts/index.js';
+import { MTS_FAULTS } from '../emulators/mts/mode.js';
 import { createLogger } from '../log.js';
 import { fail } from './common.js';
 
@@ -121,6 +119,9 @@ export function emulateCommand(program: Command): void {
         }
         const { options: mtsOptions, faults } = fromFlags;
         const logger = createLogger('info');
+        // Loaded on use: `serve` and the other commands never carry the emulators' code.
+        const { startMtsEmulator } = await import('../emulators/mts/index.js');
+        const { startBitrix24Emulator } = await import('../emulators/bitrix24/index.js');
         const mts = await startMtsEmulator({
           ...mtsOptions,
           port: Number(opts.mtsPort),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { intakeSms } from '../core/intake.js';
 import { createLogger } from '../log.js';
-import { startSandbox } from '../sandbox.js';
 import { createService } from '../service.js';
 import { getMessage, type Message } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
@@ -36,7 +35,10 @@ export function sendCommand(program: Command): void {
       const waitSec = Number(opts.wait);
       if (!Number.isFinite(waitSec) || waitSec < 0) fail('--wait takes a number of seconds', 2);
       const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-      const sandbox = config.sandbox && waitSec > 0 ? await startSandbox(config, logger) : null;
+      const sandbox =
+        config.sandbox && waitSec > 0
+          ? await (await import('../sandbox.js')).startSandbox(config, logger)
+          : null;
       if (config.sandbox)
         process.stderr.write(
           'sandbox mode: the built-in MTS emulator stands in; no real SMS is sent\n',

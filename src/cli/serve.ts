@@ -1,7 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { Command } from 'commander';
 import { createLogger } from '../log.js';
-import { startSandbox } from '../sandbox.js';
 import { createService } from '../service.js';
 import { DatabaseMissingError, listPortals } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
@@ -41,7 +40,9 @@ export function serveCommand(program: Command): void {
     .action(async (opts: { workers: boolean }) => {
       const config = configOrExit();
       const logger = createLogger(config.LOG_LEVEL);
-      const sandbox = config.sandbox ? await startSandbox(config, logger) : null;
+      const sandbox = config.sandbox
+        ? await (await import('../sandbox.js')).startSandbox(config, logger)
+        : null;
       if (sandbox) {
         logger.warn(
           { mts: sandbox.mts.url, bitrix24: sandbox.b24.url },

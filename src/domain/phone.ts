@@ -47,7 +47,16 @@ const TYPE_NAMES: Partial<Record<NonNullable<NumberType>, string>> = {
   VOICEMAIL: 'a voicemail number',
 };
 
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+/**
+ * Country names for refusals, made on first use: constructing Intl.DisplayNames maps ~5 MiB
+ * of ICU data into the process, which a service that never meets a foreign number need not
+ * carry.
+ */
+let regionNames: Intl.DisplayNames | undefined;
+function regionName(code: string): string {
+  regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
+  return regionNames.of(code) ?? code;
+}
 
 /**
  * Normalizes a hand-typed Belarus mobile number to `+375XXXXXXXXX`.
@@ -118,7 +127,7 @@ function belarusHint(national: string): string {
 }
 
 function foreign(parsed: PhoneNumber, shown: string): NormalizedPhone {
-  const country = parsed.country ? (regionNames.of(parsed.country) ?? parsed.country) : undefined;
+  const country = parsed.country ? regionName(parsed.country) : undefined;
   const where = country ? `a number in ${country}` : 'a foreign number';
   return {
     ok: false,
