@@ -118,6 +118,8 @@ export const configSchema = z
     ),
     /** Final messages older than this many days are deleted (in small batches). */
     RETENTION_DAYS: positiveInt(180),
+    /** Price of one SMS part (BYN), for campaign estimates; unset: no cost shown. */
+    PRICE_PER_PART: z.preprocess(emptyToUndefined, z.coerce.number().nonnegative().optional()),
     MTS_SMS_TTL: z.coerce.number().int().min(300).max(259200).default(86400),
     MTS_TIMEOUT: positiveInt(15),
     MTS_POLL_AFTER: positiveInt(300),

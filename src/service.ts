@@ -11,6 +11,7 @@ import {
   consentOnRegister,
   makeConsentSyncer,
 } from './consent/index.js';
+import { type Campaigns, makeCampaigns } from './core/campaigns/campaigns.js';
 import { type MtsAccount, makeContractDirectory } from './core/contracts.js';
 import { makeDlrKeys } from './core/dlrKeys.js';
 import { makeIncidentAlerts } from './core/incidentAlerts.js';
@@ -41,6 +42,7 @@ import {
   makeTokenStore,
   migrate,
 } from './store/index.js';
+import { type CampaignFeeder, makeCampaignFeeder } from './workers/campaignFeeder.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender } from './workers/sender.js';
@@ -80,6 +82,10 @@ export interface Service {
   retention: Retention;
   /** Keeps the local marketing-consent registry in step with each portal's CRM. */
   consent: ConsentSyncer;
+  /** Campaigns: create (audience and estimate), start, pause, resume, cancel, test, status. */
+  campaigns: Campaigns;
+  /** Moves running campaigns' recipients into the outbox. */
+  campaignFeeder: CampaignFeeder;
   instanceId: string;
   /** Registers (or re-registers) one portal, or all active portals. */
   register(portalId?: string): Promise<RegisteredPortal[]>;
@@ -253,6 +259,26 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onDeleted: (n) => metrics.retention.inc(n),
   });
 
+  const campaigns = makeCampaigns({
+    conn,
+    api: b24,
+    clock,
+    logger,
+    senderFor,
+    consentField: config.CONSENT_FIELD,
+    maxParts: config.SMS_MAX_PARTS,
+    pricePerPart: config.PRICE_PER_PART,
+  });
+  const campaignFeeder = makeCampaignFeeder({
+    conn,
+    clock,
+    logger,
+    holder: instanceId,
+    senderFor,
+    maxParts: config.SMS_MAX_PARTS,
+    onQueued: () => sender.wake(),
+  });
+
   let workersStarted = false;
   const registerDeps: RegisterDeps = {
     api: b24,
@@ -334,6 +360,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     robots,
     retention,
     consent: consentSyncer,
+    campaigns,
+    campaignFeeder,
     instanceId,
     register: (portalId) => registerPortals(registerDeps, portalId),
     startWorkers() {
@@ -345,6 +373,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       robots.start();
       consentSyncer.start();
       retention.start();
+      campaignFeeder.start();
     },
     async close() {
       // Workers drain first while HTTP still accepts and commits intake (it waits in the
@@ -358,6 +387,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         robots.stop(),
         consentSyncer.stop(),
         retention.stop(),
+        campaignFeeder.stop(),
       ]);
       // Fastify closes the connections idle at this moment; one busy now (a delivery report
       // being answered) turns idle later and would otherwise stay open for the keep-alive

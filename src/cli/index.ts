@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { campaignCommand } from './campaign.js';
 import { emulateCommand } from './emulate.js';
 import { migrateCommand } from './migrate.js';
 import { optoutCommand } from './optout.js';
@@ -21,6 +22,7 @@ registerCommand(program);
 optoutCommand(program);
 portalCommand(program);
 sendCommand(program);
+campaignCommand(program);
 emulateCommand(program);
 
 await program.parseAsync(process.argv);

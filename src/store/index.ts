@@ -139,6 +139,32 @@ export {
 } from './consent.js';
 export type { ConsentEntityType } from './schema.js';
 
+// Campaigns: the audience, feeding the outbox, pause/cancel withdrawals, progress.
+
+export {
+  addCampaignFed,
+  type Campaign,
+  type CampaignProgress,
+  type CampaignRecipient,
+  campaignInFlight,
+  campaignProgress,
+  campaignRecipients,
+  campaignSampleText,
+  createCampaign,
+  EXCLUSION_REASONS,
+  type ExcludedCounts,
+  getCampaign,
+  listCampaigns,
+  markRecipientFed,
+  moveCampaign,
+  type NewCampaign,
+  type NewRecipient,
+  pendingRecipients,
+  runningCampaigns,
+  withdrawCampaignMessages,
+} from './campaigns.js';
+export type { CampaignState, ExclusionReason } from './schema.js';
+
 // Leases (singleton jobs, sender liveness) and the shared Bitrix24 REST budget.
 
 export { acquireLease, currentLease, releaseLease } from './leases.js';

@@ -212,7 +212,77 @@ export interface RestBudgetsTable {
   at: number;
 }
 
+export type CampaignState = 'draft' | 'running' | 'paused' | 'done' | 'cancelled';
+
+/** Why a recipient gets no SMS (SPEC §6 `excluded`). */
+export type ExclusionReason =
+  | 'no_consent'
+  | 'opted_out'
+  | 'invalid_phone'
+  | 'duplicate'
+  | 'template_error';
+
+/** A mass send run by this service (migrations/0008_campaigns.ts). */
+export interface CampaignsTable {
+  id: Generated<number>;
+  portal_id: string;
+  name: string;
+  /** The SMS text with `#PLACEHOLDER#`s. */
+  template: string;
+  /** `crm:contact`, `crm:lead` or `csv`. */
+  source: string;
+  /** The CRM filter (JSON) or the CSV file's name. */
+  source_detail: string | null;
+  alpha_name: string;
+  /** Not before (epoch ms); null: at start. */
+  send_at: number | null;
+  /** 1: each SMS is logged on its CRM record's timeline. */
+  timeline: number;
+  state: CampaignState;
+  /** Eligible recipients. */
+  recipients: number;
+  /** JSON `{no_consent, opted_out, invalid_phone, duplicate, template_error}`. */
+  excluded: string;
+  /** SMS parts over all eligible recipients. */
+  parts: number;
+  cost: number | null;
+  /** Estimated sending time at the contract's rate, quiet hours included. */
+  duration_s: number;
+  /** Recipients moved into the outbox so far. */
+  fed: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/**
+ * One recipient of a campaign, eligible or not: `pending` (not in the outbox yet) → `fed`
+ * (its message exists: `message_id`), `excluded` (with the reason) or `cancelled`.
+ */
+export interface CampaignRecipientsTable {
+  campaign_id: number;
+  /** Order of the audience (CRM ID order, or the CSV's line order). */
+  seq: number;
+  /** Normalized; null when invalid. */
+  phone: string | null;
+  phone_raw: string | null;
+  entity_type: string | null;
+  entity_id: number | null;
+  /** The rendered SMS; null when excluded before rendering or on a template error. */
+  text: string | null;
+  parts: number;
+  state: 'pending' | 'fed' | 'excluded' | 'cancelled';
+  excluded: ExclusionReason | null;
+  /** The reason in words (which placeholder is empty, which record said no…). */
+  detail: string | null;
+  message_id: string | null;
+}
+
 export interface Database {
+  campaigns: CampaignsTable;
+  campaign_recipients: CampaignRecipientsTable;
   contracts: ContractsTable;
   rest_budgets: RestBudgetsTable;
   alpha_holds: AlphaHoldsTable;

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import type { Connection, DialectCaps } from '../dialects/types.js';
 import { consentMigration } from './0003_consent.js';
 import { schedulingMigration } from './0007_scheduling.js';
+import { campaignsMigration } from './0008_campaigns.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -211,6 +212,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
       },
     },
     '0007_scheduling': schedulingMigration(caps),
+    '0008_campaigns': campaignsMigration(caps),
   };
 }
 

@@ -1,0 +1,130 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { intakeSms } from '../core/intake.js';
+import type { SenderFor } from '../core/senderChoice.js';
+import { nextAllowedTime } from '../domain/quietHours.js';
+import {
+  addCampaignFed,
+  type Campaign,
+  type Connection,
+  campaignInFlight,
+  inTransaction,
+  markRecipientFed,
+  moveCampaign,
+  pendingRecipients,
+  runningCampaigns,
+} from '../store/index.js';
+import { makeSingletonLoop } from './singletonLoop.js';
+
+/** CRM owner type ids of the records a campaign can target (timeline bindings). */
+const OWNER_TYPE: Record<string, string> = { lead: '1', contact: '3' };
+
+export interface CampaignFeederOptions {
+  conn: Connection;
+  clock: Clock;
+  logger: Logger;
+  holder: string;
+  senderFor: SenderFor;
+  /** SMS_MAX_PARTS. */
+  maxParts: number;
+  /** Seconds of sending at the contract's rate kept in the outbox per campaign (default 3). */
+  windowSec?: number;
+  /** Pause between passes (default 1 s): a started or resumed campaign begins within it. */
+  tickMs?: number;
+  /** A message was queued: wake the sender. */
+  onQueued?: () => void;
+}
+
+/**
+ * Moves running campaigns' recipients into the outbox, a few seconds of sending at a time,
+ * under a lease (one instance feeds). Each batch is one transaction that inserts the
+ * messages and marks their recipients `fed` — after a crash at any point every recipient is
+ * either in the outbox exactly once or still pending, never both, never neither. Keeping
+ * only a few seconds in the outbox is what lets a pause take effect at once (the unsent
+ * rest is withdrawn, see core/campaigns) and lets quiet hours stop a campaign on time.
+ * Campaign messages go in the marketing lane, so transactional SMS keep priority.
+ */
+export function makeCampaignFeeder(opts: CampaignFeederOptions) {
+  const { conn, clock } = opts;
+  const log = opts.logger.child({ worker: 'campaigns' });
+  const windowSec = opts.windowSec ?? 3;
+
+  async function feedOne(c: Campaign): Promise<number> {
+    const now = clock.now();
+    if (c.send_at !== null && now < c.send_at) return 0;
+    const choice = await opts.senderFor(c.portal_id, 'marketing');
+    if (nextAllowedTime(now, choice.quietHours) > now) return 0;
+    const rate = 1000 / choice.route.vtStepMs;
+    const inFlight = await campaignInFlight(conn, c.id);
+    const room = Math.max(10, Math.ceil(rate * windowSec)) - inFlight;
+    if (room <= 0) return 0;
+    const batch = await pendingRecipients(conn, c.id, room);
+    if (batch.length === 0) {
+      if (
+        inFlight === 0 &&
+        (await moveCampaign(conn, c.id, ['running'], 'done', now, { finished_at: now }))
+      )
+        log.info({ campaignId: c.id }, 'campaign done: every recipient has been sent');
+      return 0;
+    }
+    const fed = await inTransaction(conn, async (tx) => {
+      if (!(await addCampaignFed(tx, c.id, batch.length, now, { whileRunning: true }))) return 0;
+      for (const r of batch) {
+        const ownerType = r.entity_type ? OWNER_TYPE[r.entity_type] : undefined;
+        const { message } = await intakeSms(
+          tx,
+          {
+            portalId: c.portal_id,
+            b24MessageId: null,
+            source: 'campaign',
+            kind: 'marketing',
+            to: r.phone ?? '',
+            text: r.text ?? '',
+            alphaName: c.alpha_name,
+            quietHours: choice.quietHours,
+            route: choice.route,
+            campaignId: String(c.id),
+            maxParts: opts.maxParts,
+            bindings:
+              c.timeline && ownerType && r.entity_id
+                ? [{ OWNER_TYPE_ID: ownerType, OWNER_ID: String(r.entity_id) }]
+                : null,
+          },
+          now,
+        );
+        if (!(await markRecipientFed(tx, c.id, r.seq, message.id))) {
+          throw new Error(`campaign ${c.id}: recipient ${r.seq} was fed meanwhile`);
+        }
+      }
+      return batch.length;
+    });
+    if (fed > 0) opts.onQueued?.();
+    return fed;
+  }
+
+  async function tick(signal: AbortSignal): Promise<number> {
+    let total = 0;
+    for (const c of await runningCampaigns(conn)) {
+      if (signal.aborted) break;
+      try {
+        total += await feedOne(c);
+      } catch (err) {
+        log.error({ err, campaignId: c.id }, 'feeding the campaign failed; retrying next pass');
+      }
+    }
+    return total;
+  }
+
+  const loop = makeSingletonLoop({
+    conn,
+    clock,
+    logger: log,
+    name: 'campaign-feeder',
+    holder: opts.holder,
+    tickMs: opts.tickMs ?? 1000,
+    tick,
+  });
+  return { ...loop, tick };
+}
+
+export type CampaignFeeder = ReturnType<typeof makeCampaignFeeder>;
