@@ -42,6 +42,14 @@ export {
 
 // Messages: intake, the moves of the state machine, queue figures, the admin listing.
 
+export {
+  type BacklogSummary,
+  backlogSummary,
+  type HeldCounts,
+  type LaneCounts,
+  type ScheduledCounts,
+} from './backlog.js';
+
 export { type ListedMessage, recentMessages } from './messageList.js';
 export {
   countByState,
