@@ -11,6 +11,7 @@ import {
   consentOnRegister,
   makeConsentSyncer,
 } from './consent/index.js';
+import { readBacklog } from './core/backlog.js';
 import { type MtsAccount, makeContractDirectory } from './core/contracts.js';
 import { makeDlrKeys } from './core/dlrKeys.js';
 import { makeIncidentAlerts } from './core/incidentAlerts.js';
@@ -25,6 +26,7 @@ import {
 import { restLimits } from './core/restLimits.js';
 import { makeSenderChoice } from './core/senderChoice.js';
 import { makeTimelineNotes } from './core/timelineNote.js';
+import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -269,6 +271,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     }),
   };
 
+  const quietHours = parseQuietHours(config.MARKETING_QUIET_HOURS);
+  const backlog = (now: number) => readBacklog({ conn, now, quietHours });
+
   const app = createHttpApp({ bodyLimit: config.BODY_LIMIT, logger });
   healthRoutes(app, {
     conn,
@@ -282,6 +287,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       conn,
       clock,
       metrics,
+      backlog,
       sending: () => sender.status(),
       restRequests: (portalId) => b24.restRequests(portalId),
     }),
@@ -310,6 +316,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     adminToken: config.ADMIN_TOKEN,
     sandbox: config.sandbox,
     sendingStatus: () => sender.status(),
+    backlog,
   });
   robotRoutes(app, { conn, clock, onJob: () => robots.wake() });
   dlrRoutes(app, {
