@@ -272,7 +272,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   };
 
   const quietHours = parseQuietHours(config.MARKETING_QUIET_HOURS);
-  const backlog = (now: number) => readBacklog({ conn, now, quietHours });
+  const backlog = (now: number) =>
+    readBacklog({ conn, now, quietHours, defaultRate: config.MTS_RATE_LIMIT });
 
   const app = createHttpApp({ bodyLimit: config.BODY_LIMIT, logger });
   healthRoutes(app, {

@@ -7,6 +7,7 @@ import { portalCommand } from './portal.js';
 import { registerCommand } from './register.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
+import { statsCommand } from './stats.js';
 
 const program = new Command()
   .name('b24-mts-sms')
@@ -21,6 +22,7 @@ registerCommand(program);
 optoutCommand(program);
 portalCommand(program);
 sendCommand(program);
+statsCommand(program);
 emulateCommand(program);
 
 await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import {
   backlogSummary,
   type Connection,
   type Contract,
+  DEFAULT_CONTRACT,
   type LaneCounts,
   listContracts,
   listHolds,
@@ -425,16 +426,38 @@ export function duration(seconds: number): string {
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }
 
-/** Reads the waiting work and the contracts' state, and explains them (metrics, API, CLI). */
+/** A contract sending at its full rate, neither paused nor slowed. */
+export function runningContract(id: string, rate: number): ContractState {
+  return {
+    id,
+    rate,
+    pace: 1,
+    pace_at: 0,
+    paused_until: null,
+    pause_reason: null,
+    pause_code: null,
+    paused_since: null,
+  };
+}
+
+/**
+ * Reads the waiting work and the contracts' state, and explains them (metrics, API, CLI).
+ * `defaultRate` (MTS_RATE_LIMIT) stands in for the `default` contract before a service has
+ * written it (a fresh database read by the CLI).
+ */
 export async function readBacklog(deps: {
   conn: Connection;
   now: number;
   quietHours: QuietWindow | null;
+  defaultRate?: number;
 }): Promise<Backlog> {
-  const [summary, contracts, holds] = await Promise.all([
+  const [summary, stored, holds] = await Promise.all([
     backlogSummary(deps.conn, deps.now),
     listContracts(deps.conn),
     listHolds(deps.conn),
   ]);
+  const contracts: ContractState[] = [...stored];
+  if (deps.defaultRate !== undefined && !stored.some((c) => c.id === DEFAULT_CONTRACT))
+    contracts.push(runningContract(DEFAULT_CONTRACT, deps.defaultRate));
   return explainBacklog({ summary, contracts, holds, quietHours: deps.quietHours, now: deps.now });
 }

@@ -64,6 +64,7 @@ export {
   transition,
 } from './outbox.js';
 export type { MessageState } from './schema.js';
+export { deliveryStats, type StatsGrouping, type StatsRow } from './stats.js';
 /** Columns to change on a message (a `transition` patch). */
 export type MessagePatch = Updateable<MessagesTable>;
 

@@ -6,6 +6,7 @@ import {
   explainBacklog,
   type HoldState,
   readBacklog,
+  runningContract,
 } from '../../src/core/backlog.js';
 import { intakeSms } from '../../src/core/intake.js';
 import { parseQuietHours } from '../../src/domain/quietHours.js';
@@ -20,17 +21,7 @@ const MORNING = Date.UTC(2026, 10, 25, 6, 0, 0);
 const QUIET = parseQuietHours('21:00-09:00');
 
 function contract(over: Partial<ContractState> = {}): ContractState {
-  return {
-    id: 'default',
-    rate: 10,
-    pace: 1,
-    pace_at: 0,
-    paused_until: null,
-    pause_reason: null,
-    pause_code: null,
-    paused_since: null,
-    ...over,
-  };
+  return { ...runningContract('default', 10), ...over };
 }
 
 function lane(over: Partial<LaneCounts> & Pick<LaneCounts, 'priority'>): LaneCounts {
