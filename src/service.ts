@@ -11,6 +11,7 @@ import {
   consentOnRegister,
   makeConsentSyncer,
 } from './consent/index.js';
+import { readBacklog } from './core/backlog.js';
 import { type Campaigns, makeCampaigns } from './core/campaigns/campaigns.js';
 import { type MtsAccount, makeContractDirectory } from './core/contracts.js';
 import { makeDlrKeys } from './core/dlrKeys.js';
@@ -26,6 +27,7 @@ import {
 import { restLimits } from './core/restLimits.js';
 import { makeSenderChoice } from './core/senderChoice.js';
 import { makeTimelineNotes } from './core/timelineNote.js';
+import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -295,6 +297,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     }),
   };
 
+  const quietHours = parseQuietHours(config.MARKETING_QUIET_HOURS);
+  const backlog = (now: number) =>
+    readBacklog({ conn, now, quietHours, defaultRate: config.MTS_RATE_LIMIT });
+
   const app = createHttpApp({ bodyLimit: config.BODY_LIMIT, logger });
   healthRoutes(app, {
     conn,
@@ -308,6 +314,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       conn,
       clock,
       metrics,
+      backlog,
       sending: () => sender.status(),
       restRequests: (portalId) => b24.restRequests(portalId),
     }),
@@ -336,6 +343,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     adminToken: config.ADMIN_TOKEN,
     sandbox: config.sandbox,
     sendingStatus: () => sender.status(),
+    backlog,
   });
   robotRoutes(app, { conn, clock, onJob: () => robots.wake() });
   dlrRoutes(app, {

@@ -8,6 +8,7 @@ import { portalCommand } from './portal.js';
 import { registerCommand } from './register.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
+import { statsCommand } from './stats.js';
 
 const program = new Command()
   .name('b24-mts-sms')
@@ -23,6 +24,7 @@ optoutCommand(program);
 portalCommand(program);
 sendCommand(program);
 campaignCommand(program);
+statsCommand(program);
 emulateCommand(program);
 
 await program.parseAsync(process.argv);

@@ -72,18 +72,35 @@ export function createMetrics() {
     }),
     queueDepth: new Gauge({
       name: 'b24mts_queue_depth',
-      help: 'Messages queued or being sent',
+      help: 'Messages queued or being sent (held ones excluded)',
       registers: [registry],
     }),
     oldestQueuedAge: new Gauge({
       name: 'b24mts_queue_oldest_age_seconds',
-      help: 'Age of the oldest queued message',
+      help: 'Age of the oldest waiting (queued, held or sending) message; 0 when none waits',
       registers: [registry],
     }),
     messages: new Gauge({
       name: 'b24mts_messages',
-      help: 'Messages by state',
+      help: 'Waiting messages by state (queued, held, sending); final states are not counted here (history is never scanned): see the counters',
       labelNames: ['state'],
+      registers: [registry],
+    }),
+    backlogMessages: new Gauge({
+      name: 'b24mts_backlog_messages',
+      help: 'Waiting messages by MTS contract, lane (transactional, marketing) and reason (rate, quiet_hours, scheduled, paused, held, no_contract, sending)',
+      labelNames: ['contract', 'lane', 'reason'],
+      registers: [registry],
+    }),
+    backlogOldestAge: new Gauge({
+      name: 'b24mts_backlog_oldest_age_seconds',
+      help: 'Age of the oldest waiting message, seconds; 0 when none waits',
+      registers: [registry],
+    }),
+    backlogEta: new Gauge({
+      name: 'b24mts_backlog_eta_seconds',
+      help: "Seconds until a lane's waiting messages are sent at the contract's rate (transactional first, send times and quiet hours included); +Inf while blocked (paused contract, held alpha name)",
+      labelNames: ['contract', 'lane'],
       registers: [registry],
     }),
     intakeLatency: new Histogram({

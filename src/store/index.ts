@@ -42,6 +42,14 @@ export {
 
 // Messages: intake, the moves of the state machine, queue figures, the admin listing.
 
+export {
+  type BacklogSummary,
+  backlogSummary,
+  type HeldCounts,
+  type LaneCounts,
+  type ScheduledCounts,
+} from './backlog.js';
+
 export { type ListedMessage, recentMessages } from './messageList.js';
 export {
   countByState,
@@ -56,6 +64,7 @@ export {
   transition,
 } from './outbox.js';
 export type { MessageState } from './schema.js';
+export { deliveryStats, type StatsGrouping, type StatsRow } from './stats.js';
 /** Columns to change on a message (a `transition` patch). */
 export type MessagePatch = Updateable<MessagesTable>;
 

@@ -14,7 +14,16 @@ describe('b24-mts-sms CLI', () => {
   it('--help lists every command', async () => {
     const { code, output } = await runCli(['--help'], env);
     expect(code).toBe(0);
-    for (const c of ['serve', 'migrate', 'register', 'send', 'emulate', 'optout', 'portal'])
+    for (const c of [
+      'serve',
+      'migrate',
+      'register',
+      'send',
+      'emulate',
+      'optout',
+      'portal',
+      'stats',
+    ])
       expect(output).toContain(c);
   });
 

@@ -24,6 +24,7 @@ describe('admin page, API, health and metrics', () => {
       sandbox: false,
       database: 'sqlite',
       messagesByState: { DELIVRD: 1 },
+      backlog: { waiting: 0, oldestCreatedAt: null, lanes: [], lines: [] },
     });
     expect(o.portals).toHaveLength(1);
     const msgs = (await (
@@ -65,7 +66,11 @@ describe('admin page, API, health and metrics', () => {
       sending: { paused: [], holds: [], pace: { default: 1 } },
     });
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
-    expect(metrics).toMatch(/b24mts_messages\{state="DELIVRD"\} 1/);
+    // Scrapes read waiting rows only: final states are not counted by state any more.
+    expect(metrics).toMatch(/b24mts_messages\{state="queued"\} 0/);
+    expect(metrics).not.toMatch(/b24mts_messages\{state="DELIVRD"\}/);
+    expect(metrics).toMatch(/# HELP b24mts_backlog_messages Waiting messages by MTS contract/);
+    expect(metrics).toMatch(/b24mts_backlog_oldest_age_seconds 0/);
     expect(metrics).toMatch(/b24mts_dlr_received_total\{kind="changed"\} 1/);
     expect(metrics).toMatch(/b24mts_queue_depth 0/);
     expect(metrics).toMatch(/b24mts_b24_rest_requests\{portal="[^"]+"\} [1-9]/);

@@ -8,6 +8,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Everything the process printed (stdout + stderr), for failure messages. */
   output(): string;
+  /** What it printed on stdout alone (a `--json` document). */
+  stdout(): string;
   /** SIGKILL: no shutdown hooks, no flush — a crash. */
   kill9(): Promise<void>;
   /** SIGTERM and wait for the exit code. */
@@ -22,12 +24,17 @@ export function spawnCli(args: string[], env: Record<string, string>): ServicePr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d) => (out += d));
+  let stdout = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+    stdout += d;
+  });
   child.stderr?.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
     async kill9() {
       child.kill('SIGKILL');
       await exited;
@@ -64,8 +71,9 @@ export async function spawnService(
 export async function runCli(
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
+): Promise<{ code: number | null; output: string; stdout: string }> {
   const p = spawnCli(args, env);
-  const code = await new Promise<number | null>((r) => p.child.once('exit', (c) => r(c)));
-  return { code, output: p.output() };
+  // 'close', not 'exit': the pipes are drained by then.
+  const code = await new Promise<number | null>((r) => p.child.once('close', (c) => r(c)));
+  return { code, output: p.output(), stdout: p.stdout() };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
+import type { Backlog } from '../../core/backlog.js';
 import { maskPhone } from '../../domain/phone.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
@@ -20,6 +21,8 @@ export interface AdminDeps {
   adminToken: string | undefined;
   sandbox: boolean;
   sendingStatus: () => { pausedUntil: number | null; pauseReason: string | null; inFlight: number };
+  /** The waiting work explained (core/backlog.ts readBacklog). */
+  backlog: (now: number) => Promise<Backlog>;
 }
 
 function authorized(deps: AdminDeps, req: FastifyRequest): boolean {
@@ -48,7 +51,9 @@ async function overview(deps: AdminDeps) {
     database: deps.conn.caps.name,
     sending: deps.sendingStatus(),
     queue: await queueDepth(deps.conn, now),
+    // On demand only (a person opened the page): the one count here that reads history.
     messagesByState: await countByState(deps.conn),
+    backlog: await deps.backlog(now),
     portals: portals.map((p) => ({
       id: p.id,
       domain: p.domain,
@@ -107,6 +112,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
           .map(([s, n]) => `<tr><td>${s}</td><td>${n}</td></tr>`)
           .join('')}</table>
 <p>Queued: ${o.queue.queued} (due now ${o.queue.due})${o.sending.pausedUntil ? ` — <b>sending paused</b>: ${escapeHtml(o.sending.pauseReason ?? '')}` : ''}</p>
+<h2>Backlog</h2>${o.backlog.lines.length ? `<ul>${o.backlog.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '<p>nothing waits</p>'}
 <h2>Portals</h2><ul>${o.portals.map((p) => `<li>${escapeHtml(p.domain)} — ${p.status}${p.registeredAt ? ', provider registered' : ', <b>not registered</b>'}</li>`).join('') || '<li>none installed yet</li>'}</ul>`
       : '<p>Add <code>?token=ADMIN_TOKEN</code> to see the status.</p>';
     reply.type('text/html; charset=utf-8');
