@@ -148,6 +148,8 @@ export function makeSender(opts: SenderOptions) {
     pollAfterSec: opts.pollAfterSec,
   });
   let idle: AbortController | null = null;
+  /** The last pass found all `concurrency` sends in flight (the next completion wakes it). */
+  let saturated = false;
   let loop: Promise<void> | null = null;
   const inFlight = new Set<Promise<void>>();
   const lanes = new Map<string, Lane>();
@@ -511,6 +513,11 @@ export function makeSender(opts: SenderOptions) {
       .finally(() => {
         inFlight.delete(p);
         if (probe) laneOf(contract.id).probing = false;
+        // The loop stopped claiming because every slot was taken: a free one is work to do.
+        if (saturated) {
+          saturated = false;
+          wake();
+        }
       });
     inFlight.add(p);
   }
@@ -549,7 +556,10 @@ export function makeSender(opts: SenderOptions) {
       const lane = laneOf(c.id);
       const t = now();
       const free = concurrency - inFlight.size;
-      if (free <= 0) return idleMs;
+      if (free <= 0) {
+        saturated = true;
+        return idleMs;
+      }
       const aheadMs = lane.lastSlotUs / 1000 - t;
       if (aheadMs > REFILL_AHEAD_MS) {
         wait = Math.min(wait, aheadMs - REFILL_AHEAD_MS);

@@ -154,8 +154,7 @@ describe('campaign over 20,000 CRM contacts (sqlite, service process)', () => {
   const cli = async (args: string[]) => {
     const r = await runCli(args, h.env);
     if (r.code !== 0) throw new Error(`${args.join(' ')} → exit ${r.code}: ${r.output}`);
-    const json = r.output.slice(r.output.indexOf('{'));
-    return JSON.parse(json.slice(0, json.lastIndexOf('}') + 1));
+    return JSON.parse(r.stdout);
   };
   const sentPhones = () => h.mts.sent.filter((s) => s.text.startsWith('Hi P'));
 
@@ -184,7 +183,11 @@ describe('campaign over 20,000 CRM contacts (sqlite, service process)', () => {
 
     await cli(['campaign', 'start', id, '--json']);
     lap('started');
-    const ticker = setInterval(() => lap('…'), 5000);
+    const dbg = connect(h.env.DATABASE_URL as string);
+    const ticker = setInterval(async () => {
+      const rows = await dbg.db.selectFrom('messages').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
+      lap(JSON.stringify(rows));
+    }, 5000);
     const total = expected.eligible.length;
     await waitFor(() => sentPhones().length >= total * 0.3, '30 % sent', 120_000, 20);
     lap('30 %');
@@ -197,7 +200,7 @@ describe('campaign over 20,000 CRM contacts (sqlite, service process)', () => {
     expect(sentPhones().length).toBe(atPause);
     expect(atPause).toBeLessThan(total);
 
-    await cli(['campaign', 'resume', id]);
+    await cli(['campaign', 'resume', id, '--json']);
     await waitFor(() => sentPhones().length >= total * 0.6, '60 % sent', 120_000, 5);
     await h.proc.kill9();
     h.proc = await spawnService(h.env, h.url);
