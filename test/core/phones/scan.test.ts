@@ -4,7 +4,7 @@ import { type LimitWait, patience } from '../../../src/bitrix24/patience.js';
 import { type ScanOptions, scanPhones } from '../../../src/core/phones/scan.js';
 import type { PhoneRow } from '../../../src/core/phones/verdict.js';
 import { seedSampleCrm } from '../../../src/emulators/bitrix24/sampleCrm.js';
-import { startPhonesEnv } from './env.js';
+import { CRAFTED_TALLY, seedCrafted, startPhonesEnv } from './env.js';
 
 let env: Awaited<ReturnType<typeof startPhonesEnv>> | undefined;
 afterEach(async () => {
@@ -31,30 +31,7 @@ function batchedBound(counts: number[]): number {
 describe('phones scan (core, over the Bitrix24 emulator)', () => {
   it('gives every value its verdict, duplicates in contact → lead → company order', async () => {
     env = await startPhonesEnv();
-    const { emu } = env;
-    emu.addContact({
-      PHONE: [
-        { VALUE: '+375291234567', VALUE_TYPE: 'MOBILE' },
-        { VALUE: '8 029 765-43-21', VALUE_TYPE: 'WORK' },
-        { VALUE: '+375 17 222-33-44', VALUE_TYPE: 'WORK' },
-      ],
-    });
-    emu.addContact({ NAME: 'no phone' });
-    emu.addContact({
-      PHONE: [
-        { VALUE: '+79161234567', VALUE_TYPE: 'HOME' },
-        { VALUE: 'x "q", y', VALUE_TYPE: 'OTHER' },
-        { VALUE: '80291234567', VALUE_TYPE: 'MOBILE' },
-      ],
-    });
-    emu.addLead({
-      TITLE: 'lead',
-      PHONE: [
-        { VALUE: '375 29 765-43-21', VALUE_TYPE: 'MOBILE' },
-        { VALUE: '(033) 111-22-33', VALUE_TYPE: 'MOBILE' },
-      ],
-    });
-    emu.addCompany({ TITLE: 'co', PHONE: [{ VALUE: '+375331112233', VALUE_TYPE: 'WORK' }] });
+    seedCrafted(env.emu);
     const rows: PhoneRow[] = [];
     const tally = await scan({
       onRecords: (records) => {
@@ -66,23 +43,14 @@ describe('phones scan (core, over the Bitrix24 emulator)', () => {
       ['contact', 1, '8 029 765-43-21', '+375297654321', 'fixable'],
       ['contact', 1, '+375 17 222-33-44', '', 'landline'],
       ['contact', 3, '+79161234567', '', 'foreign'],
-      ['contact', 3, 'x "q", y', '', 'malformed'],
+      ['contact', 3, 'call "Ivan", after 6', '', 'malformed'],
       ['contact', 3, '80291234567', '+375291234567', 'duplicate'],
       ['lead', 1, '375 29 765-43-21', '+375297654321', 'duplicate'],
       ['lead', 1, '(033) 111-22-33', '+375331112233', 'fixable'],
-      ['company', 1, '+375331112233', '+375331112233', 'duplicate'],
+      ['company', 1, '+375 17 200-00-00', '', 'landline'],
     ]);
     expect(rows.every((r) => /^\d+$/.test(r.valueId) && r.valueType !== '')).toBe(true);
-    expect(tally).toEqual({
-      scanned: { contact: 3, lead: 1, company: 1 },
-      values: 9,
-      ok: 1,
-      fixable: 2,
-      landline: 1,
-      foreign: 1,
-      malformed: 1,
-      duplicate: 3,
-    });
+    expect(tally).toEqual(CRAFTED_TALLY);
   });
 
   it('scans 20,000 contacts + leads + companies with exact counts, within the batched request bound', async () => {
