@@ -72,8 +72,13 @@ async function openPortal(wanted: string | undefined): Promise<PortalSession> {
       EXIT_USAGE,
     );
   }
-  const conn = connect(config.DATABASE_URL);
-  await migrate(conn);
+  let conn: Connection;
+  try {
+    conn = connect(config.DATABASE_URL);
+    await migrate(conn);
+  } catch (err) {
+    fail(`database: ${(err as Error).message}`);
+  }
   const chosen = choosePortal(await listPortals(conn), wanted);
   if (typeof chosen === 'string') {
     await conn.close();

@@ -36,6 +36,7 @@ export function makeProgress(
   const interval = opts.intervalMs ?? (tty ? 100 : 5_000);
   const started = now();
   let lastDraw = 0;
+  let drawn = -1;
   let last: { done: number; total: number | undefined } = { done: 0, total: undefined };
 
   const line = (done: number, total: number | undefined): string => {
@@ -61,10 +62,12 @@ export function makeProgress(
       const t = now();
       if (t - lastDraw < interval) return;
       lastDraw = t;
+      drawn = done;
       stream.write(line(done, total));
     },
     finish() {
-      stream.write(line(last.done, last.total));
+      // A plain line already printed for the last count is not printed twice.
+      if (tty || drawn !== last.done) stream.write(line(last.done, last.total));
       if (tty) stream.write('\n');
     },
   };
