@@ -56,6 +56,11 @@ async function cli(args: string[], extraEnv: Record<string, string> = {}): Promi
   return { code, stdout, stderr };
 }
 
+/** One record's PHONE values as stored (none when it has no phone). */
+function stored(t: 'CONTACT' | 'LEAD' | 'COMPANY', id: number) {
+  return (emu.crm.get(ENTITY_TYPE[t], id)?.PHONE ?? []) as { ID: string; VALUE: string }[];
+}
+
 /** Every PHONE value of the CRM, by type and record, as stored. */
 function phonesOf(e: Bitrix24Emulator) {
   return (['CONTACT', 'LEAD', 'COMPANY'] as const).flatMap((t) =>
@@ -100,8 +105,7 @@ describe('phones scan (CLI)', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const lines = readFileSync(out, 'utf8').split('\n');
     expect(lines[0]).toBe('entity,id,value_id,value_type,original,normalized,verdict');
-    const v = (e: string, id: number, i: number) =>
-      (emu.crm.get(ENTITY_TYPE[e as 'CONTACT'], id)?.PHONE as { ID: string }[])[i]?.ID;
+    const v = (e: string, id: number, i: number) => stored(e as 'CONTACT', id)[i]?.ID;
     expect(lines.slice(1)).toEqual([
       `contact,1,${v('CONTACT', 1, 0)},MOBILE,+375291234567,+375291234567,ok`,
       `contact,1,${v('CONTACT', 1, 1)},WORK,8 029 765-43-21,+375297654321,fixable`,
@@ -222,9 +226,7 @@ describe('phones fix (CLI)', () => {
     const csv = join(dir, 'scan.csv');
     expect((await cli(['phones', 'scan', '--out', csv])).code).toBe(0);
     // A manager rewrites the first fixable value after the scan.
-    const contact = emu.crm.get(ENTITY_TYPE.CONTACT, 1);
-    const phones = contact?.PHONE as { ID: string; VALUE: string }[];
-    const edited = phones[1] as { ID: string; VALUE: string };
+    const edited = stored('CONTACT', 1)[1] as { ID: string; VALUE: string };
     emu.crm.update(ENTITY_TYPE.CONTACT, 1, {
       PHONE: [{ ID: edited.ID, VALUE: '+375 44 999-88-77' }],
     });
@@ -238,15 +240,12 @@ describe('phones fix (CLI)', () => {
       stale: 1,
       errors: 0,
     });
-    const after = emu.crm.get(ENTITY_TYPE.CONTACT, 1)?.PHONE as { VALUE: string }[];
-    expect(after.map((p) => p.VALUE)).toEqual([
+    expect(stored('CONTACT', 1).map((p) => p.VALUE)).toEqual([
       '+375291234567',
       '+375 44 999-88-77',
       '+375 17 222-33-44',
     ]);
-    expect(
-      (emu.crm.get(ENTITY_TYPE.LEAD, 1)?.PHONE as { VALUE: string }[]).map((p) => p.VALUE),
-    ).toEqual(['375 29 765-43-21', '+375331112233']);
+    expect(stored('LEAD', 1).map((p) => p.VALUE)).toEqual(['375 29 765-43-21', '+375331112233']);
     // Run again from the same CSV: the applied value is unchanged now, nothing written.
     const again = await cli(['phones', 'fix', '--from', csv, '--apply', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({
