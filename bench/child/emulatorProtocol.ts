@@ -4,6 +4,12 @@
  * neither with the service under test nor with the load generator.
  */
 
+import type { PortalConnection } from '../../src/bitrix24/types.js';
+import type {
+  SampleCrmOptions,
+  SampleExpectation,
+} from '../../src/emulators/bitrix24/sampleCrm.js';
+
 /** Addresses and credentials of the two emulators, sent once when the child is ready. */
 export interface EmulatorInfo {
   mtsUrl: string;
@@ -46,6 +52,12 @@ export interface StatusSummary {
 
 /** Command name → [argument, result]. */
 export interface EmulatorCommands {
+  /** Seeds the Bitrix24 emulator's CRM with messy phones; returns what a scan must count. */
+  seedSampleCrm: [SampleCrmOptions, SampleExpectation];
+  /** A connection to the Bitrix24 emulator's portal with fresh tokens. */
+  b24Connection: [null, PortalConnection];
+  /** REST requests the Bitrix24 emulator received so far (a batch counts once). */
+  b24RestRequests: [null, number];
   /** POSTs ONAPPINSTALL to `${appUrl}/b24/install`; returns the HTTP status. */
   install: [{ appUrl: string }, number];
   /** The HANDLER URL the service registered for provider `mts_sms_by`. */

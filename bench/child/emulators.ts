@@ -4,6 +4,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { startBitrix24Emulator } from '../../src/emulators/bitrix24/index.js';
+import { seedSampleCrm } from '../../src/emulators/bitrix24/sampleCrm.js';
 import { startMtsEmulator } from '../../src/emulators/mts/index.js';
 import type {
   CommandReply,
@@ -40,6 +41,9 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
+  seedSampleCrm: (opts) => seedSampleCrm(b24, opts),
+  b24Connection: () => b24.connection(),
+  b24RestRequests: () => b24.restRequests.total,
   install: ({ appUrl }) => b24.install(appUrl),
   handlerUrl: () => {
     const s = b24.senders.find((x) => x.CODE === SENDER_CODE);

@@ -101,6 +101,10 @@ export function emulateCommand(program: Command): void {
       'a just-accepted message stays "not found" by lookups this long',
     )
     .option('--mts-outcome <outcome>', `fate of every message: ${OUTCOMES.join(', ')}`)
+    .option(
+      '--sample-crm <contacts>',
+      'fill the emulated CRM with this many contacts (and a tenth as many leads, a twentieth companies) with messy phone numbers, for `phones scan` / `phones fix`',
+    )
     .action(
       async (
         opts: {
@@ -108,6 +112,7 @@ export function emulateCommand(program: Command): void {
           b24Port: string;
           host: string;
           install?: string;
+          sampleCrm?: string;
         } & MtsEmulateFlags,
       ) => {
         let fromFlags: ReturnType<typeof mtsOptionsFromFlags>;
@@ -118,6 +123,9 @@ export function emulateCommand(program: Command): void {
           throw err;
         }
         const { options: mtsOptions, faults } = fromFlags;
+        const sample = opts.sampleCrm === undefined ? 0 : Number(opts.sampleCrm);
+        if (!Number.isInteger(sample) || sample < 0)
+          fail('--sample-crm takes a whole number of contacts', 2);
         const logger = createLogger('info');
         // Loaded on use: `serve` and the other commands never carry the emulators' code.
         const { startMtsEmulator } = await import('../emulators/mts/index.js');
@@ -134,6 +142,15 @@ export function emulateCommand(program: Command): void {
           host: opts.host,
           logger,
         });
+        if (sample > 0) {
+          const { seedSampleCrm } = await import('../emulators/bitrix24/sampleCrm.js');
+          const crm = seedSampleCrm(b24, {
+            contacts: sample,
+            leads: Math.floor(sample / 10),
+            companies: Math.floor(sample / 20),
+          });
+          process.stdout.write(`sample CRM: ${JSON.stringify(crm)}\n`);
+        }
         const alpha = mtsOptions.alphaNames?.join(', ') ?? 'any';
         const sender = mtsOptions.alphaNames?.[0] ?? 'SANDBOX';
         process.stdout.write(

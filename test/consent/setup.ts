@@ -7,8 +7,12 @@ import {
 } from '../../src/emulators/bitrix24/index.js';
 import { silentLogger } from '../../src/log.js';
 import { makeTokenStore } from '../../src/store/index.js';
-import { upsertPortal } from '../../src/store/portals.js';
-import { createTestDb, type DialectName, type TestDb } from '../helpers/db.js';
+import {
+  createTestDb,
+  type DialectName,
+  installEmulatedPortal,
+  type TestDb,
+} from '../helpers/db.js';
 
 /** A fresh migrated test database (the consent tables come with migrate()). */
 export async function createConsentDb(dialect: DialectName): Promise<TestDb> {
@@ -47,21 +51,7 @@ export async function startConsentEnv(dialect: DialectName): Promise<ConsentEnv>
   const portalClock = new PortalClock();
   const emu = await startBitrix24Emulator({ clock: portalClock, accessTokenTtlSec: 86_400 });
   emu.setBucket(2, 50);
-  const c = emu.connection();
-  await upsertPortal(
-    db.conn,
-    {
-      id: c.portalId,
-      domain: c.domain,
-      clientEndpoint: c.clientEndpoint,
-      serverEndpoint: c.serverEndpoint,
-      accessToken: c.accessToken,
-      refreshToken: c.refreshToken,
-      expiresAt: c.expiresAt,
-      applicationToken: emu.applicationToken,
-    },
-    Date.now(),
-  );
+  await installEmulatedPortal(db.conn, emu);
   const api = createBitrix24Client({
     clientId: emu.clientId,
     clientSecret: emu.clientSecret,
@@ -75,7 +65,7 @@ export async function startConsentEnv(dialect: DialectName): Promise<ConsentEnv>
     db,
     emu,
     api,
-    portalId: c.portalId,
+    portalId: emu.memberId,
     portalClock,
     deps: { conn: db.conn, api, clock: systemClock, logger: silentLogger },
     requests: () => emu.restRequests.total,

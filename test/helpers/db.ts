@@ -104,6 +104,31 @@ export function seedPortal(conn: Connection, id: string, domain: string): Promis
   );
 }
 
+/** Stores a Bitrix24 emulator's portal as installed, with fresh tokens from it. */
+export function installEmulatedPortal(
+  conn: Connection,
+  emu: {
+    connection(): import('../../src/bitrix24/types.js').PortalConnection;
+    applicationToken: string;
+  },
+): Promise<Portal> {
+  const c = emu.connection();
+  return upsertPortal(
+    conn,
+    {
+      id: c.portalId,
+      domain: c.domain,
+      clientEndpoint: c.clientEndpoint,
+      serverEndpoint: c.serverEndpoint,
+      accessToken: c.accessToken,
+      refreshToken: c.refreshToken,
+      expiresAt: c.expiresAt,
+      applicationToken: emu.applicationToken,
+    },
+    Date.now(),
+  );
+}
+
 /** A valid transactional message of portal `member1` with a fresh Bitrix24 id. */
 export function testMessage(over: Partial<NewMessage> = {}): NewMessage {
   return {

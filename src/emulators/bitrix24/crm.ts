@@ -89,6 +89,8 @@ function isBooleanInput(v: unknown): boolean | undefined {
  */
 export class CrmStore {
   private readonly tables = new Map<number, Map<number, CrmRecord>>();
+  /** Every ID of a type, ascending (IDs only grow and records are never removed). */
+  private readonly ids = new Map<number, number[]>();
   private readonly nextId = new Map<number, number>();
   private nextMultiId = 1;
 
@@ -188,6 +190,12 @@ export class CrmStore {
     };
     this.writeFields(entityTypeId, rec, fields);
     this.table(entityTypeId).set(id, rec);
+    let ids = this.ids.get(entityTypeId);
+    if (!ids) {
+      ids = [];
+      this.ids.set(entityTypeId, ids);
+    }
+    ids.push(id);
     return id;
   }
 
@@ -210,16 +218,65 @@ export class CrmStore {
   }
 
   list(entityTypeId: number, q: ListQuery): ListPage {
-    const matched = sortRecords(
-      this.all(entityTypeId).filter((r) => matchesFilter(r, q.filter ?? {})),
-      q.order && Object.keys(q.order).length > 0 ? q.order : { ID: 'ASC' },
-    );
+    const filter = q.filter ?? {};
+    const order = q.order && Object.keys(q.order).length > 0 ? q.order : { ID: 'ASC' };
+    const byId = isIdAscending(order);
     const start = q.start ?? 0;
+    const candidates = this.candidates(entityTypeId, filter);
+    if (byId && start < 0) {
+      // The fast scan (huge-data.md): candidates are in ID order already, stop at a page.
+      const records: CrmRecord[] = [];
+      for (const r of candidates) {
+        if (!matchesFilter(r, filter)) continue;
+        records.push(r);
+        if (records.length === PAGE_SIZE) break;
+      }
+      return { records };
+    }
+    const kept = [...candidates].filter((r) => matchesFilter(r, filter));
+    const matched = byId ? kept : sortRecords(kept, order);
     if (start < 0) return { records: matched.slice(0, PAGE_SIZE) };
     const records = matched.slice(start, start + PAGE_SIZE);
     const page: ListPage = { records, total: matched.length };
     if (start + PAGE_SIZE < matched.length) page.next = start + PAGE_SIZE;
     return page;
+  }
+
+  /**
+   * The records a filter can match, in ascending ID order, narrowed by its ID condition
+   * (`ID`/`=ID`/`@ID` with a list, or a numeric `>ID`/`>=ID`) so that paging through a big
+   * table costs a page, not a table scan. Every record returned still goes through
+   * `matchesFilter`: this only skips records the ID condition excludes anyway.
+   */
+  private *candidates(entityTypeId: number, filter: Record<string, unknown>): Iterable<CrmRecord> {
+    const table = this.table(entityTypeId);
+    const ids = this.ids.get(entityTypeId) ?? [];
+    for (const key of ['ID', '=ID', '@ID']) {
+      const v = filter[key];
+      const list = Array.isArray(v) ? v : v && typeof v === 'object' ? Object.values(v) : null;
+      if (!list) continue;
+      const wanted = [...new Set(list.map(Number).filter(Number.isInteger))].sort((a, b) => a - b);
+      for (const id of wanted) {
+        const r = table.get(id);
+        if (r) yield r;
+      }
+      return;
+    }
+    let from = 0;
+    for (const [key, strict] of [
+      ['>ID', true],
+      ['>=ID', false],
+    ] as const) {
+      const v = filter[key];
+      if (v === undefined || v === null || v === '' || typeof v === 'object') continue;
+      const n = Number(v);
+      if (!Number.isFinite(n)) continue;
+      from = Math.max(from, firstIndexAfter(ids, n, strict));
+    }
+    for (let i = from; i < ids.length; i++) {
+      const r = table.get(ids[i] as number);
+      if (r) yield r;
+    }
   }
 
   /**
@@ -248,4 +305,23 @@ export class CrmStore {
     }
     return out;
   }
+}
+
+/** Whether `order` is ascending ID, the order records are kept in. */
+function isIdAscending(order: Record<string, unknown>): boolean {
+  const keys = Object.keys(order);
+  return keys.length === 1 && keys[0] === 'ID' && String(order.ID).toUpperCase() !== 'DESC';
+}
+
+/** Index of the first id above `n` (`strict`) or at least `n`, in an ascending array. */
+function firstIndexAfter(ids: number[], n: number, strict: boolean): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const id = ids[mid] as number;
+    if (strict ? id <= n : id < n) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
