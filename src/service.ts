@@ -220,6 +220,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     maxDelayMs: config.B24_PUSH_DELAY_MS,
     extraCommands: timelineNotes.commands,
     extrasEnabled: timelineNotes.enabled,
+    campaignLog: timelineNotes.campaignLog,
     onBatch: (portalId, commands, ok) => {
       metrics.pushes.inc({ portal: portalId, outcome: ok ? 'sent' : 'failed' }, commands);
     },

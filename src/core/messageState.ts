@@ -15,6 +15,7 @@ import { b24StatusPatch } from './b24Status.js';
  * | release   | held                                  | queued                      | hold_reason cleared (store/contracts.ts)            |
  * | fail      | sending                               | failed                      | fail_reason, final_at, Bitrix24 `failed`            |
  * | sweep     | sending (owner gone)                  | queued                      | unsure=1, attempted_at (store/outbox releaseStale)  |
+ * | withdraw  | queued, never attempted (campaign)    | (deleted)                   | recipient pending/cancelled (store/campaigns.ts)    |
  * | report    | queued, held, sending, ACCEPTD, UNKNOWN | ACCEPTD…REJECTD, UNKNOWN  | raw MTS triple, Bitrix24 status (core/applyReport)  |
  *
  * Final states (DELIVRD, EXPIRED, UNDELIV, REJECTD, failed) never change again. The moves

@@ -60,9 +60,52 @@ export function timelineCommands(
  * writes each note in that language. The pusher asks `enabled` for a portal before building
  * its commands; a portal it has not asked about gets Russian.
  */
+const OWNER_ENTITY_TYPE_ID: Record<string, number> = { '1': 1, '2': 2, '3': 3, '4': 4 };
+
+const CAMPAIGN_LOG_TITLE: Record<string, Record<Lang, string>> = {
+  delivered: { ru: 'SMS-рассылка: доставлено', en: 'SMS campaign: delivered' },
+  undelivered: { ru: 'SMS-рассылка: не доставлено', en: 'SMS campaign: not delivered' },
+  failed: { ru: 'SMS-рассылка: не отправлено', en: 'SMS campaign: not sent' },
+};
+
+/**
+ * The CRM timeline entry of a campaign SMS that reached its final status
+ * (`crm.timeline.logmessage.add`, SPEC §3): what was sent, to which number, and how it ended.
+ * Undefined when the message is bound to no CRM record.
+ */
+export function campaignLogCommand(
+  p: PendingPush,
+  lang: Lang = DEFAULT_LANG,
+): BatchCommand | undefined {
+  let binding: { OWNER_TYPE_ID?: unknown; OWNER_ID?: unknown } | undefined;
+  try {
+    binding = p.bindings ? JSON.parse(p.bindings)[0] : undefined;
+  } catch {
+    return undefined;
+  }
+  const entityTypeId = OWNER_ENTITY_TYPE_ID[String(binding?.OWNER_TYPE_ID)];
+  const entityId = Number(binding?.OWNER_ID);
+  if (!entityTypeId || !Number.isInteger(entityId) || entityId <= 0) return undefined;
+  const title = CAMPAIGN_LOG_TITLE[p.b24_status]?.[lang] ?? `SMS: ${p.b24_status}`;
+  const why = p.b24_status === 'delivered' ? '' : `\n${timelineComment(p, lang)}`;
+  return {
+    method: 'crm.timeline.logmessage.add',
+    params: {
+      fields: {
+        entityTypeId,
+        entityId,
+        title,
+        text: `${p.phone ?? ''}: ${p.text}${why}`,
+        iconCode: 'info',
+      },
+    },
+  };
+}
+
 export function makeTimelineNotes(conn: Connection): {
   enabled(portalId: string): Promise<boolean>;
   commands(p: PendingPush): Record<string, BatchCommand>;
+  campaignLog(p: PendingPush): BatchCommand | undefined;
 } {
   const langs = new Map<string, Lang>();
   return {
@@ -74,5 +117,6 @@ export function makeTimelineNotes(conn: Connection): {
       return settings.timelineNotes !== false;
     },
     commands: (p) => timelineCommands(p, langs.get(p.portal_id) ?? DEFAULT_LANG),
+    campaignLog: (p) => campaignLogCommand(p, langs.get(p.portal_id) ?? DEFAULT_LANG),
   };
 }

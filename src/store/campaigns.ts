@@ -78,7 +78,7 @@ export async function createCampaign(
         excluded: JSON.stringify(excluded),
         parts: c.parts,
         cost: c.cost,
-        duration_s: c.durationS,
+        duration_s: Math.ceil(c.durationS),
         fed: 0,
         last_error: null,
         created_at: now,

@@ -3,7 +3,11 @@ import type { Connection } from './dialects/types.js';
 export interface PendingPush {
   id: string;
   portal_id: string;
-  b24_message_id: string;
+  /** Null for a campaign message: its final status is logged on the CRM record instead. */
+  b24_message_id: string | null;
+  campaign_id: string | null;
+  phone: string | null;
+  text: string;
   b24_status: string;
   state: string;
   fail_reason: string | null;
@@ -45,6 +49,9 @@ export async function pendingPushes(
       'id',
       'portal_id',
       'b24_message_id',
+      'campaign_id',
+      'phone',
+      'text',
       'b24_status',
       'state',
       'fail_reason',
@@ -59,7 +66,6 @@ export async function pendingPushes(
     .where('push_pending', '=', 1)
     .where('push_run_at', '<=', now)
     .where('portal_id', 'is not', null)
-    .where('b24_message_id', 'is not', null)
     .$if(portalId !== undefined, (q) => q.where('portal_id', '=', portalId as string))
     .orderBy('push_run_at')
     .limit(limit)

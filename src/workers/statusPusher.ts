@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isLimitError } from '../bitrix24/patience.js';
 import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
@@ -43,6 +44,8 @@ export interface StatusPusherOptions {
   extraCommands?: (p: PendingPush) => Record<string, BatchCommand>;
   /** Whether extra commands are wanted for this portal (default: yes). */
   extrasEnabled?: (portalId: string) => Promise<boolean>;
+  /** The timeline entry of a campaign message's final status (it has no Bitrix24 message). */
+  campaignLog?: (p: PendingPush) => BatchCommand | undefined;
   /** Called per REST batch sent (metrics). */
   onBatch?: (portalId: string, commands: number, ok: boolean) => void;
   /** Holder id for the singleton lease (several instances on PostgreSQL). */
@@ -67,17 +70,32 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
 
   async function pushPortal(
     portalId: string,
-    items: PendingPush[],
+    chunk: PendingPush[],
     extras: Map<string, Record<string, BatchCommand>>,
   ): Promise<void> {
     const commands: Record<string, BatchCommand> = {};
-    for (const p of items) {
+    const unloggable: PendingPush[] = [];
+    for (const p of chunk) {
+      if (p.b24_message_id === null) {
+        const log = opts.campaignLog?.(p);
+        if (log) commands[`s_${p.id}`] = log;
+        else unloggable.push(p);
+        continue;
+      }
       commands[`s_${p.id}`] = {
         method: 'messageservice.message.status.update',
         params: { CODE: opts.senderCode, MESSAGE_ID: p.b24_message_id, STATUS: p.b24_status },
       };
       Object.assign(commands, extras.get(p.id) ?? {});
     }
+    if (unloggable.length > 0) {
+      await inTransaction(opts.conn, async (conn) => {
+        for (const p of unloggable)
+          await dropPush(conn, p.id, 'no CRM record to log on', opts.clock.now());
+      });
+    }
+    const items = chunk.filter((p) => commands[`s_${p.id}`] !== undefined);
+    if (items.length === 0) return;
     const now = opts.clock.now();
     let results: Awaited<ReturnType<Bitrix24Api['batch']>>;
     try {
@@ -128,6 +146,18 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
       const r = results[`s_${p.id}`];
       if (r?.ok) {
         pushed.push({ id: p.id, status: p.b24_status });
+      } else if (
+        r &&
+        p.b24_message_id === null &&
+        !isLimitError(r.error) &&
+        !/INTERNAL|TIMEOUT/i.test(r.error)
+      ) {
+        // A campaign's timeline entry refused for good (record deleted…): the SMS is not held up.
+        log.warn(
+          { portalId, messageId: p.id, error: r.error, description: r.description },
+          'CRM timeline log of a campaign SMS refused',
+        );
+        await dropPush(conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
       } else if (r && /MESSAGE_NOT_FOUND/i.test(r.error)) {
         log.warn(
           { portalId, messageId: p.id, b24MessageId: p.b24_message_id },
@@ -183,7 +213,8 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
           return true;
         };
         for (const p of list) {
-          const extra = withExtras ? (opts.extraCommands?.(p) ?? {}) : {};
+          const extra =
+            withExtras && p.b24_message_id !== null ? (opts.extraCommands?.(p) ?? {}) : {};
           const n = 1 + Object.keys(extra).length;
           if (size + n > BATCH_SIZE) await flush(true);
           extras.set(p.id, extra);

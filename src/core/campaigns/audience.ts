@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { fetchPages } from '../../bitrix24/list.js';
+import { fetchPagesBatched } from '../../bitrix24/list.js';
+import { patience } from '../../bitrix24/patience.js';
 import type { Bitrix24Api } from '../../bitrix24/types.js';
 import { decideFromRows } from '../../consent/index.js';
 import { normalizePhone } from '../../domain/phone.js';
@@ -102,9 +103,11 @@ async function crmCandidates(
   source: Extract<AudienceSource, { kind: 'crm' }>,
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
-  for await (const page of fetchPages(deps.api, portalId, `crm.${source.entity}.list`, {
+  // 2,500 records per request, limits waited out (the portal's 2 req/s budget).
+  for await (const page of fetchPagesBatched(deps.api, portalId, `crm.${source.entity}.list`, {
     ...(source.filter ? { filter: source.filter } : {}),
     select: CRM_SELECT,
+    run: patience(),
   })) {
     for (const record of page) {
       const doc = { entity: source.entity, [source.entity]: record };
