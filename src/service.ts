@@ -45,6 +45,7 @@ import {
   migrate,
 } from './store/index.js';
 import { type CampaignFeeder, makeCampaignFeeder } from './workers/campaignFeeder.js';
+import { makeMarketingCurfew } from './workers/marketingCurfew.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender } from './workers/sender.js';
@@ -282,6 +283,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onQueued: () => sender.wake(),
   });
 
+  const curfew = makeMarketingCurfew({ conn, clock, logger, holder: instanceId, senderFor });
+
   let workersStarted = false;
   const registerDeps: RegisterDeps = {
     api: b24,
@@ -383,6 +386,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       consentSyncer.start();
       retention.start();
       campaignFeeder.start();
+      curfew.start();
     },
     async close() {
       // Workers drain first while HTTP still accepts and commits intake (it waits in the
@@ -397,6 +401,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         consentSyncer.stop(),
         retention.stop(),
         campaignFeeder.stop(),
+        curfew.stop(),
       ]);
       // Fastify closes the connections idle at this moment; one busy now (a delivery report
       // being answered) turns idle later and would otherwise stay open for the keep-alive

@@ -61,6 +61,7 @@ export {
   type NewMessage,
   queueDepth,
   releaseStale,
+  deferDueMarketing,
   transition,
 } from './outbox.js';
 export type { MessageState } from './schema.js';

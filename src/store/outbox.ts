@@ -1,9 +1,9 @@
-import type { Selectable, Updateable } from 'kysely';
+import type { ExpressionBuilder, Selectable, Updateable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Connection } from './dialects/types.js';
 import { nextVirtualTime } from './flows.js';
 import { runHot } from './hotSql.js';
-import type { MessageState, MessagesTable } from './schema.js';
+import type { Database, MessageState, MessagesTable } from './schema.js';
 
 export type Message = Selectable<MessagesTable>;
 
@@ -278,4 +278,38 @@ export async function countByState(conn: Connection): Promise<Record<string, num
     .groupBy('state')
     .execute();
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
+/**
+ * Marketing quiet hours at send time: a portal's marketing messages due before `until` wait
+ * until then (`portalId` null: messages without a portal, e.g. `send --marketing`). Reads
+ * first, so a pass with nothing to move writes nothing. Returns how many were moved. The
+ * virtual time is kept, so the fair order is the same when the window ends.
+ */
+export async function deferDueMarketing(
+  conn: Connection,
+  portalId: string | null,
+  until: number,
+  now: number,
+): Promise<number> {
+  const due = (eb: ExpressionBuilder<Database, 'messages'>) =>
+    eb.and([
+      eb('state', '=', 'queued'),
+      eb('run_at', '<', until),
+      eb('priority', '=', 1),
+      portalId === null ? eb('portal_id', 'is', null) : eb('portal_id', '=', portalId),
+    ]);
+  const any = await conn.db
+    .selectFrom('messages')
+    .select('id')
+    .where(due)
+    .limit(1)
+    .executeTakeFirst();
+  if (!any) return 0;
+  const r = await conn.db
+    .updateTable('messages')
+    .set({ run_at: until, updated_at: now })
+    .where(due)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
