@@ -9,6 +9,7 @@ import {
   type CampaignStatus,
 } from '../core/campaigns/campaigns.js';
 import { createLogger } from '../log.js';
+import { NO_SANDBOX, runningSandbox } from '../sandboxFile.js';
 import { createService, type Service } from '../service.js';
 import { configOrExit, fail, resolvePortal } from './common.js';
 
@@ -18,15 +19,13 @@ async function withService<T>(
   opts: { needsCrm?: boolean } = {},
 ): Promise<T> {
   const config = configOrExit();
-  if (config.sandbox && opts.needsCrm) {
-    fail(
-      'sandbox mode: the Bitrix24 emulator lives inside `serve` and a campaign needs a CRM. For a dry run start `npx b24-mts-sms emulate --install http://localhost:3000` and the service with B24_CLIENT_ID=local.sandbox B24_CLIENT_SECRET=sandbox-secret B24_OAUTH_URL=http://127.0.0.1:4020 (README, "Dry run"), or configure a real portal.',
-      2,
-    );
-  }
+  // Sandbox mode: the emulated portal (and its sample CRM) inside the running `serve`.
+  const sandbox = config.sandbox ? runningSandbox(config) : null;
+  if (config.sandbox && !sandbox && opts.needsCrm) fail(NO_SANDBOX, 2);
   const service = await createService({
     config,
     logger: createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL),
+    ...(sandbox ? { endpoints: sandbox } : {}),
   });
   try {
     return await fn(service, config);

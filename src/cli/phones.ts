@@ -18,6 +18,7 @@ import {
 import { restLimits } from '../core/restLimits.js';
 import { ValidationError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { NO_SANDBOX, runningSandbox } from '../sandboxFile.js';
 import {
   type Connection,
   connect,
@@ -66,12 +67,20 @@ export function choosePortal(portals: Portal[], wanted: string | undefined): Por
 
 async function openPortal(wanted: string | undefined): Promise<PortalSession> {
   const config = configOrExit();
-  if (!config.B24_CLIENT_ID || !config.B24_CLIENT_SECRET) {
-    fail(
-      'sandbox mode (no B24_CLIENT_ID/B24_CLIENT_SECRET): `phones` reads a real portal through the app installed in it. Set B24_CLIENT_ID and B24_CLIENT_SECRET and install the app (README, "Bitrix24 setup"); for a dry run, start `b24-mts-sms emulate` and point the service at its Bitrix24 emulator (README, "Phone-base hygiene")',
-      EXIT_USAGE,
-    );
-  }
+  // Sandbox mode: the sample CRM of the emulated portal inside the running `serve`.
+  const sandbox = config.sandbox ? runningSandbox(config) : null;
+  if (config.sandbox && !sandbox) fail(NO_SANDBOX, EXIT_USAGE);
+  const app = sandbox
+    ? {
+        clientId: sandbox.b24.clientId,
+        clientSecret: sandbox.b24.clientSecret,
+        oauthServers: sandbox.b24.oauthUrl ? [sandbox.b24.oauthUrl] : config.B24_OAUTH_URL,
+      }
+    : {
+        clientId: config.B24_CLIENT_ID ?? '',
+        clientSecret: config.B24_CLIENT_SECRET ?? '',
+        oauthServers: config.B24_OAUTH_URL,
+      };
   let conn: Connection;
   try {
     conn = connect(config.DATABASE_URL);
@@ -89,9 +98,7 @@ async function openPortal(wanted: string | undefined): Promise<PortalSession> {
     process.stderr,
   ).child({ component: 'bitrix24' });
   const client = createBitrix24Client({
-    clientId: config.B24_CLIENT_ID,
-    clientSecret: config.B24_CLIENT_SECRET,
-    oauthServers: config.B24_OAUTH_URL,
+    ...app,
     tokens: makeTokenStore(conn, systemClock),
     ...(await restLimits(conn, systemClock, { rate: config.B24_RATE, burst: config.B24_BURST })),
     maxLimitWaitMs: MAX_LIMIT_WAIT_MS,

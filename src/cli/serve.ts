@@ -1,9 +1,13 @@
 import closeWithGrace from 'close-with-grace';
 import type { Command } from 'commander';
 import { createLogger } from '../log.js';
+import { removeSandboxFile, writeSandboxFile } from '../sandboxFile.js';
 import { createService } from '../service.js';
 import { DatabaseMissingError, listPortals } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
+
+/** The sandbox portal's sample CRM (the emulator keeps it in memory: new on every start). */
+const SANDBOX_CRM = { contacts: 300, leads: 60, companies: 30 };
 
 /** The settings `serve` reads (environment or `.env`), as the README's table lists them. */
 const SETTINGS_HELP = `
@@ -67,9 +71,22 @@ export function serveCommand(program: Command): void {
         // Re-install on every start: the emulator's tokens and ports are new each time.
         const status = await sandbox.b24.install(config.PUBLIC_URL);
         const portals = await listPortals(service.conn);
+        // A CRM to practise on: messy phone numbers (phones scan/fix), most with consent.
+        const { seedSampleCrm } = await import('../emulators/bitrix24/sampleCrm.js');
+        seedSampleCrm(sandbox.b24, {
+          contacts: SANDBOX_CRM.contacts,
+          leads: SANDBOX_CRM.leads,
+          companies: SANDBOX_CRM.companies,
+          consentShare: 0.8,
+        });
+        writeSandboxFile(config, sandbox.endpoints);
         logger.warn(
-          { status, portals: portals.map((p) => p.domain) },
-          'sandbox portal installed in the Bitrix24 emulator',
+          {
+            status,
+            portals: portals.map((p) => p.domain),
+            crm: `${SANDBOX_CRM.contacts} contacts, ${SANDBOX_CRM.leads} leads, ${SANDBOX_CRM.companies} companies`,
+          },
+          'sandbox portal installed in the Bitrix24 emulator, with a sample CRM',
         );
       }
       if (opts.workers) service.startWorkers();
@@ -77,6 +94,7 @@ export function serveCommand(program: Command): void {
         if (err) logger.error({ err }, 'shutting down after an error');
         else logger.info({ signal }, 'shutting down: finishing in-flight sends');
         await service.close();
+        if (sandbox) removeSandboxFile(config);
         await sandbox?.close();
       });
     });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { waitFor } from './wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -16,13 +17,27 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs `b24-mts-sms <args>` from the TypeScript sources in a child process. */
-export function spawnCli(args: string[], env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** The tsx loader by absolute URL, so a command can run in any working directory. */
+const TSX = pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/**
+ * Runs `b24-mts-sms <args>` from the TypeScript sources in a child process (in the repository,
+ * or in `opts.cwd`, where relative paths such as the default ./data then resolve).
+ */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string } = {},
+): ServiceProcess {
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX, resolve(ROOT, 'src/cli/index.ts'), ...args],
+    {
+      cwd: opts.cwd ?? ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let stdout = '';
   child.stdout?.on('data', (d) => {
@@ -71,8 +86,9 @@ export async function spawnService(
 export async function runCli(
   args: string[],
   env: Record<string, string>,
+  opts: { cwd?: string } = {},
 ): Promise<{ code: number | null; output: string; stdout: string }> {
-  const p = spawnCli(args, env);
+  const p = spawnCli(args, env, opts);
   // 'close', not 'exit': the pipes are drained by then.
   const code = await new Promise<number | null>((r) => p.child.once('close', (c) => r(c)));
   return { code, output: p.output(), stdout: p.stdout() };

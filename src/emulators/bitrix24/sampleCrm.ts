@@ -22,6 +22,11 @@ export interface SampleCrmOptions {
   duplicateShare?: number;
   /** Share of values that are not mobile numbers (landline, foreign, malformed). Default 0.02. */
   invalidShare?: number;
+  /**
+   * When set, contacts and leads get the marketing consent field (`UF_CRM_SMS_CONSENT`) "1"
+   * with this probability, else "0" (from a PRNG of its own: the phones stay the same).
+   */
+  consentShare?: number;
 }
 
 /** The part of the emulator the seeder writes through. */
@@ -131,9 +136,14 @@ export function seedSampleCrm(target: SampleCrmTarget, opts: SampleCrmOptions): 
     return fields;
   };
 
-  for (let i = 0; i < opts.contacts; i++) target.addContact(record(i));
+  const consentRnd = prng((opts.seed ?? 1) + 7919);
+  const consent = (): Record<string, unknown> =>
+    opts.consentShare === undefined
+      ? {}
+      : { UF_CRM_SMS_CONSENT: consentRnd() < opts.consentShare ? '1' : '0' };
+  for (let i = 0; i < opts.contacts; i++) target.addContact({ ...record(i), ...consent() });
   for (let i = 0; i < (opts.leads ?? 0); i++)
-    target.addLead({ TITLE: `Sample lead ${i}`, ...record(i) });
+    target.addLead({ TITLE: `Sample lead ${i}`, ...record(i), ...consent() });
   for (let i = 0; i < (opts.companies ?? 0); i++)
     target.addCompany({ TITLE: `Sample company ${i}`, ...record(i) });
   return expect;
