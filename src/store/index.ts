@@ -53,6 +53,7 @@ export {
 export { type ListedMessage, recentMessages } from './messageList.js';
 export {
   countByState,
+  deferDueMarketing,
   finishClaim,
   getMessage,
   insertMessage,
@@ -61,7 +62,6 @@ export {
   type NewMessage,
   queueDepth,
   releaseStale,
-  deferDueMarketing,
   transition,
 } from './outbox.js';
 export type { MessageState } from './schema.js';
