@@ -20,8 +20,9 @@ async function withService<T>(
 ): Promise<T> {
   const config = configOrExit();
   // Sandbox mode: the emulated portal (and its sample CRM) inside the running `serve`.
-  const sandbox = config.sandbox ? runningSandbox(config) : null;
-  if (config.sandbox && !sandbox && opts.needsCrm) fail(NO_SANDBOX, 2);
+  const noApp = !config.B24_CLIENT_ID || !config.B24_CLIENT_SECRET;
+  const sandbox = noApp ? runningSandbox(config) : null;
+  if (noApp && !sandbox && opts.needsCrm) fail(NO_SANDBOX, 2);
   const service = await createService({
     config,
     logger: createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL),

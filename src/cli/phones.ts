@@ -68,8 +68,9 @@ export function choosePortal(portals: Portal[], wanted: string | undefined): Por
 async function openPortal(wanted: string | undefined): Promise<PortalSession> {
   const config = configOrExit();
   // Sandbox mode: the sample CRM of the emulated portal inside the running `serve`.
-  const sandbox = config.sandbox ? runningSandbox(config) : null;
-  if (config.sandbox && !sandbox) fail(NO_SANDBOX, EXIT_USAGE);
+  const noApp = !config.B24_CLIENT_ID || !config.B24_CLIENT_SECRET;
+  const sandbox = noApp ? runningSandbox(config) : null;
+  if (noApp && !sandbox) fail(NO_SANDBOX, EXIT_USAGE);
   const app = sandbox
     ? {
         clientId: sandbox.b24.clientId,
