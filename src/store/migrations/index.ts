@@ -223,6 +223,10 @@ export interface MigrateResult {
 
 /** Brings the schema up to date; safe to run from several instances at once (Kysely locks). */
 function otherSchemaVanished(error: unknown, ours: string | undefined): boolean {
+  // The introspector's catalog query calls pg_get_serial_sequence for every column of every
+  // table: a table or column dropped in another schema meanwhile fails it the same way.
+  if ((error as { routine?: unknown } | undefined)?.routine === 'pg_get_serial_sequence')
+    return true;
   const name = /schema "([^"]+)" does not exist/.exec(
     error instanceof Error ? error.message : '',
   )?.[1];
@@ -238,7 +242,8 @@ export async function migrate(conn: Connection): Promise<MigrateResult> {
   });
   // Kysely's migrator introspects every schema of the database. Another schema dropped at
   // that moment (other tenants, test runs) fails the catalog query with "schema … does not
-  // exist"; the migration ran in a rolled-back transaction, so trying again is safe.
+  // exist" (or, from pg_get_serial_sequence, a vanished relation or column); the migration
+  // ran in a rolled-back transaction, so trying again is safe.
   let outcome = await migrator.migrateToLatest();
   for (let attempt = 1; attempt < 5 && otherSchemaVanished(outcome.error, conn.schema); attempt++) {
     await new Promise((r) => setTimeout(r, 50 * attempt));
