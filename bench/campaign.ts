@@ -95,7 +95,15 @@ async function main(): Promise<number> {
       if (elapsed > (n / RATE) * 3 + 120)
         throw new Error(`only ${s} of ${n} accepted after ${fmt(elapsed, 0)} s`);
     }
+    const summary = await emu.call('mtsSummary', null);
     const times = (await emu.call('mtsSendTimes', null)).slice().sort((a, b) => a - b);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    const slot = 1000 / RATE;
+    const lost = gaps.filter((g) => g > 2 * slot).reduce((a, g) => a + g - slot, 0) / 1000;
+    process.stderr.write(
+      `MTS requests by kind ${JSON.stringify(summary.byKind)}; worst 1 s window ${summary.worstWindowSends} sends; ` +
+        `${gaps.filter((g) => g > 2 * slot).length} gaps over 2 slots, ${fmt(lost, 1)} s lost in them; longest gap ${fmt(Math.max(...gaps), 0)} ms\n`,
+    );
     const measured = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
     const ideal = (n - 1) / RATE;
     const efficiency = ideal / measured;
