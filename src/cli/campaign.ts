@@ -12,6 +12,7 @@ import { createLogger } from '../log.js';
 import { NO_SANDBOX, runningSandbox } from '../sandboxFile.js';
 import { createService, type Service } from '../service.js';
 import { configOrExit, fail, resolvePortal } from './common.js';
+import { makeProgress } from './progress.js';
 
 /** Runs `fn` with a service (no workers, no HTTP): the running `serve` does the sending. */
 async function withService<T>(
@@ -58,18 +59,6 @@ function humanStatus(s: CampaignStatus): string {
       .join(', ')}`,
     '',
   ].join('\n');
-}
-
-/** A progress bar on a terminal; a plain line every 5 s otherwise. */
-function progressLine(s: CampaignStatus, started: number, tty: boolean): string {
-  const done = s.sent + s.failed;
-  const frac = s.recipients ? done / s.recipients : 1;
-  const elapsed = (Date.now() - started) / 1000;
-  const eta = frac > 0 && frac < 1 ? Math.round((elapsed / frac) * (1 - frac)) : 0;
-  const width = 30;
-  const bar = `${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}`;
-  const text = `[${bar}] ${Math.floor(frac * 100)}% ${done}/${s.recipients} ${s.state}${eta ? `, ~${eta} s left` : ''}`;
-  return tty ? `\r${text}` : `${text}\n`;
 }
 
 export function campaignCommand(program: Command): void {
@@ -146,7 +135,8 @@ export function campaignCommand(program: Command): void {
         await withService(
           async (service) => {
             const portal = await resolvePortal(service.conn, opts.portal);
-            const tty = process.stderr.isTTY;
+            const reading = makeProgress(process.stderr, 'reading the CRM', 'records');
+            let read = 0;
             const r = await service.campaigns.create({
               portalId: portal.id,
               name: opts.name,
@@ -156,10 +146,11 @@ export function campaignCommand(program: Command): void {
               ...(sendAt !== undefined ? { sendAt } : {}),
               timeline: opts.timeline,
               onProgress: (n) => {
-                if (tty) process.stderr.write(`\rreading the CRM: ${n} records`);
+                read = n;
+                reading.update(n, undefined);
               },
             });
-            if (tty) process.stderr.write('\n');
+            if (read > 0) reading.finish();
             const ex = Object.entries(r.excluded).filter(([, v]) => v > 0);
             print(
               opts.json,
@@ -233,18 +224,16 @@ export function campaignCommand(program: Command): void {
         const n = campaignId(id);
         let s = await service.campaigns.status(n);
         if (opts.watch) {
-          const tty = Boolean(process.stderr.isTTY);
-          const started = Date.now();
-          let lastLine = 0;
+          // Counted from where the watch joins, so the rate and the ETA are this run's.
+          const progress = makeProgress(process.stderr, `campaign ${n}`, 'SMS');
+          const base = s.sent + s.failed;
           while (s.state === 'running') {
-            if (tty || Date.now() - lastLine >= 5000) {
-              process.stderr.write(progressLine(s, started, tty));
-              lastLine = Date.now();
-            }
+            progress.update(s.sent + s.failed - base, s.recipients - base);
             await new Promise((r) => setTimeout(r, 1000));
             s = await service.campaigns.status(n);
           }
-          process.stderr.write(`${progressLine(s, started, tty)}${tty ? '\n' : ''}`);
+          progress.update(s.sent + s.failed - base, s.recipients - base);
+          progress.finish();
         }
         print(opts.json, s, humanStatus(s));
       });

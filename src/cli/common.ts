@@ -21,20 +21,28 @@ export function fail(message: string, code = 1): never {
 }
 
 /**
- * The portal a command works on (SPEC §6 `--portal <member_id or domain>`): the one named,
- * or the only installed one. Exits 2 with the installed portals listed when it is ambiguous
- * or unknown.
+ * The portal a command works on (SPEC §6 `--portal <member_id or domain>`): the one named, or
+ * the only installed one; otherwise the one-line reason, listing the installed portals.
  */
-export async function resolvePortal(conn: Connection, given: string | undefined): Promise<Portal> {
-  const portals = (await listPortals(conn)).filter((p) => p.status === 'active');
-  const names = portals.map((p) => `${p.domain} (${p.id})`).join(', ');
-  if (given) {
-    const p = portals.find((x) => x.id === given || x.domain === given);
-    if (!p) fail(`no installed portal "${given}"; installed: ${names || 'none'}`, 2);
-    return p;
+export function choosePortal(portals: Portal[], wanted: string | undefined): Portal | string {
+  const active = portals.filter((p) => p.status === 'active');
+  const names = active.map((p) => `${p.domain} (${p.id})`).join(', ');
+  if (wanted) {
+    const found = active.find((p) => p.id === wanted || p.domain === wanted);
+    return (
+      found ??
+      `no installed portal with member_id or domain "${wanted}"${active.length ? `; installed: ${names}` : ''}`
+    );
   }
-  if (portals.length === 1) return portals[0] as Portal;
-  if (portals.length === 0)
-    fail('no installed portal: install the app in Bitrix24 first (it POSTs to /b24/install)', 2);
-  fail(`several portals are installed: choose one with --portal (${names})`, 2);
+  if (active.length === 1) return active[0] as Portal;
+  if (active.length === 0)
+    return 'no installed portal: install the app in Bitrix24 first (it POSTs to /b24/install), see `b24-mts-sms portal list`';
+  return `${active.length} portals are installed, choose one with --portal <member_id or domain>: ${names}`;
+}
+
+/** `choosePortal` over the store, exiting 2 with its reason. */
+export async function resolvePortal(conn: Connection, given: string | undefined): Promise<Portal> {
+  const chosen = choosePortal(await listPortals(conn), given);
+  if (typeof chosen === 'string') fail(chosen, 2);
+  return chosen;
 }

@@ -27,7 +27,7 @@ import {
   migrate,
   type Portal,
 } from '../store/index.js';
-import { configOrExit, fail } from './common.js';
+import { choosePortal, configOrExit, fail } from './common.js';
 import { makeProgress } from './progress.js';
 
 const EXIT_USAGE = 2;
@@ -46,23 +46,6 @@ interface PortalSession {
   client: Bitrix24Client;
   run: Patient;
   close(): Promise<void>;
-}
-
-/** The one installed portal, the one `--portal` names (member_id or domain), or exit 2. */
-export function choosePortal(portals: Portal[], wanted: string | undefined): Portal | string {
-  const active = portals.filter((p) => p.status === 'active');
-  const names = active.map((p) => `${p.domain} (${p.id})`).join(', ');
-  if (wanted) {
-    const found = active.find((p) => p.id === wanted || p.domain === wanted);
-    return (
-      found ??
-      `no installed portal with member_id or domain "${wanted}"${active.length ? `; installed: ${names}` : ''}`
-    );
-  }
-  if (active.length === 1) return active[0] as Portal;
-  if (active.length === 0)
-    return 'no installed portal: install the app in Bitrix24 first (it POSTs to /b24/install), see `b24-mts-sms portal list`';
-  return `${active.length} portals are installed, choose one with --portal <member_id or domain>: ${names}`;
 }
 
 async function openPortal(wanted: string | undefined): Promise<PortalSession> {
