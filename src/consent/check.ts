@@ -1,4 +1,5 @@
 import type { BatchCommand, BatchItemResult } from '../bitrix24/types.js';
+import { minskDate } from '../domain/minskTime.js';
 import { normalizePhone } from '../domain/phone.js';
 import { silentLogger } from '../log.js';
 import {
@@ -21,16 +22,6 @@ import {
 import { pageItems, toConsentRecord } from './values.js';
 
 const B24_TYPE: Record<ConsentEntityType, string> = { contact: 'CONTACT', lead: 'LEAD' };
-
-/** `2026-11-20`, the day in Minsk. */
-function minskDay(ms: number): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Europe/Minsk',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(new Date(ms));
-}
 
 function nobodyHasIt(entities: readonly ConsentEntityType[]): string {
   const what = entities.includes('lead')
@@ -141,6 +132,35 @@ async function liveLookup(deps: ConsentDeps, portalId: string, phone: string): P
 }
 
 /**
+ * What local data says about a normalized number, without asking the CRM: the opt-out list
+ * (global or this portal's) first, then the registry (an explicit "no" on any record wins),
+ * then the numbers a live lookup found nowhere. Undefined when the registry has never seen it;
+ * `optedOut` tells the opt-out list's refusal from the CRM's.
+ */
+export async function registryConsent(
+  deps: Pick<ConsentDeps, 'conn' | 'field' | 'entities'>,
+  portalId: string,
+  phone: string,
+): Promise<{ decision: ConsentDecision; optedOut: boolean } | undefined> {
+  const optout = await findOptout(deps.conn, phone, portalId);
+  if (optout) {
+    const why = optout.reason ? ` (${optout.reason})` : '';
+    return {
+      decision: { allowed: false, reason: `opted out on ${minskDate(optout.created_at)}${why}` },
+      optedOut: true,
+    };
+  }
+  const rows = await consentRowsForPhone(deps.conn, portalId, phone);
+  if (rows.length > 0)
+    return { decision: decideFromRows(rows, deps.field ?? DEFAULT_CONSENT_FIELD), optedOut: false };
+  if (await getConsentMiss(deps.conn, portalId, phone)) {
+    const reason = nobodyHasIt(deps.entities ?? DEFAULT_ENTITIES);
+    return { decision: { allowed: false, reason }, optedOut: false };
+  }
+  return undefined;
+}
+
+/**
  * May this portal send a marketing SMS to `phone`? In order:
  * 1. the opt-out list (global or this portal's) — always wins, whatever the CRM says;
  * 2. the consent registry (kept by syncConsent): an explicit "no" on any record wins;
@@ -159,24 +179,10 @@ export async function checkMarketingConsent(
    */
   opts: { live?: boolean } = {},
 ): Promise<ConsentDecision> {
-  const field = deps.field ?? DEFAULT_CONSENT_FIELD;
-  const entities = deps.entities ?? DEFAULT_ENTITIES;
   const n = normalizePhone(phone);
   if (!n.ok) return { allowed: false, reason: `${n.reason} — ${n.message}` };
-
-  const optout = await findOptout(deps.conn, n.phone, portalId);
-  if (optout) {
-    return {
-      allowed: false,
-      reason: `opted out on ${minskDay(optout.created_at)}${optout.reason ? ` (${optout.reason})` : ''}`,
-    };
-  }
-
-  let rows = await consentRowsForPhone(deps.conn, portalId, n.phone);
-  if (rows.length > 0) return decideFromRows(rows, field);
-  if (await getConsentMiss(deps.conn, portalId, n.phone)) {
-    return { allowed: false, reason: nobodyHasIt(entities) };
-  }
+  const local = await registryConsent(deps, portalId, n.phone);
+  if (local) return local.decision;
   if (opts.live === false) return { allowed: true };
   try {
     await liveLookup(deps, portalId, n.phone);
@@ -192,9 +198,9 @@ export async function checkMarketingConsent(
       retryable: true,
     };
   }
-  rows = await consentRowsForPhone(deps.conn, portalId, n.phone);
-  if (rows.length > 0) return decideFromRows(rows, field);
-  return { allowed: false, reason: nobodyHasIt(entities) };
+  const rows = await consentRowsForPhone(deps.conn, portalId, n.phone);
+  if (rows.length > 0) return decideFromRows(rows, deps.field ?? DEFAULT_CONSENT_FIELD);
+  return { allowed: false, reason: nobodyHasIt(deps.entities ?? DEFAULT_ENTITIES) };
 }
 
 /**

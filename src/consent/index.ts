@@ -1,4 +1,9 @@
-export { checkBeforeSending, checkMarketingConsent, decideFromRows } from './check.js';
+export {
+  checkBeforeSending,
+  checkMarketingConsent,
+  decideFromRows,
+  registryConsent,
+} from './check.js';
 export { type EnsureConsentFieldOptions, ensureConsentField, type FieldOutcome } from './field.js';
 export { consentOnRegister } from './onRegister.js';
 export { type EntitySyncResult, type SyncOptions, type SyncResult, syncConsent } from './sync.js';

@@ -2,16 +2,14 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { fetchPagesBatched } from '../../bitrix24/list.js';
 import { patience } from '../../bitrix24/patience.js';
 import type { Bitrix24Api } from '../../bitrix24/types.js';
-import { decideFromRows } from '../../consent/index.js';
+import { registryConsent } from '../../consent/index.js';
 import { normalizePhone } from '../../domain/phone.js';
 import { checkText } from '../../domain/segments.js';
 import { buildTemplateValues, renderTemplate, type TemplateValues } from '../../domain/template.js';
 import {
   type Connection,
-  consentRowsForPhone,
   EXCLUSION_REASONS,
   type ExcludedCounts,
-  findOptout,
   type NewRecipient,
 } from '../../store/index.js';
 import { pickMobilePhone } from '../crmDocument.js';
@@ -173,19 +171,18 @@ export async function buildAudience(
       continue;
     }
     seen.add(phone);
-    const optout = await findOptout(deps.conn, phone, portalId);
-    if (optout) {
-      exclude('opted_out', `opted out${optout.reason ? ` (${optout.reason})` : ''}`);
-      continue;
-    }
-    const rows = await consentRowsForPhone(deps.conn, portalId, phone);
-    if (rows.length === 0) {
+    // The registry was synced first: a number it has never seen is on no CRM record.
+    const consent = await registryConsent(
+      { conn: deps.conn, field: deps.consentField },
+      portalId,
+      phone,
+    );
+    if (!consent) {
       exclude('no_consent', 'no marketing consent: no CRM contact or lead has this number');
       continue;
     }
-    const consent = decideFromRows(rows, deps.consentField);
-    if (!consent.allowed) {
-      exclude('no_consent', consent.reason);
+    if (!consent.decision.allowed) {
+      exclude(consent.optedOut ? 'opted_out' : 'no_consent', consent.decision.reason);
       continue;
     }
     const rendered = renderTemplate(template, c.values);
