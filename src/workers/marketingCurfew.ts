@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { SenderFor } from '../core/senderChoice.js';
 import { nextAllowedTime } from '../domain/quietHours.js';
-import { type Connection, deferDueMarketing, listPortals } from '../store/index.js';
+import { type Connection, deferDueMarketing, listPortals, type Portal } from '../store/index.js';
 import { makeSingletonLoop } from './singletonLoop.js';
 
 export interface MarketingCurfewOptions {
@@ -29,12 +29,15 @@ export function makeMarketingCurfew(opts: MarketingCurfewOptions) {
   async function tick(): Promise<number> {
     const ahead = opts.clock.now() + tickMs;
     let moved = 0;
-    const scopes: (string | null)[] = [
+    // Messages without a portal (`send --marketing`) and each active portal's, with its row
+    // (senderFor need not read it again).
+    const scopes: (Portal | null)[] = [
       null,
-      ...(await listPortals(opts.conn)).filter((p) => p.status === 'active').map((p) => p.id),
+      ...(await listPortals(opts.conn)).filter((p) => p.status === 'active'),
     ];
-    for (const portalId of scopes) {
-      const { quietHours } = await opts.senderFor(portalId, 'marketing');
+    for (const portal of scopes) {
+      const portalId = portal?.id ?? null;
+      const { quietHours } = await opts.senderFor(portal, 'marketing');
       const until = nextAllowedTime(ahead, quietHours);
       if (until === ahead) continue;
       const n = await deferDueMarketing(opts.conn, portalId, until, opts.clock.now());

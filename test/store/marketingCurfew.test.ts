@@ -47,7 +47,8 @@ for (const dialect of DIALECTS)
         logger: silentLogger,
         holder: 'test',
         // p2 has no quiet hours of its own.
-        senderFor: async (portal) => choice(portal === 'p2' ? null : quiet),
+        senderFor: async (portal) =>
+          choice((typeof portal === 'string' ? portal : portal?.id) === 'p2' ? null : quiet),
       });
       // 2 s before the window, one pass (5 s) ahead: applied now.
       expect(await curfew.tick()).toBe(2);

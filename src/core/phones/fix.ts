@@ -1,3 +1,4 @@
+import { MAX_BATCH_COMMANDS } from '../../bitrix24/batch.js';
 import { Bitrix24Error } from '../../bitrix24/errors.js';
 import { isLimitError, type Patient } from '../../bitrix24/patience.js';
 import type { BatchCommand, BatchItemResult, Bitrix24Api } from '../../bitrix24/types.js';
@@ -5,9 +6,10 @@ import { normalizePhone } from '../../domain/phone.js';
 import { listMethod, type ScannedRecord, type StoredPhone, storedPhones } from './scan.js';
 import { isValidMobile, type PhoneEntity, type PhoneRow } from './verdict.js';
 
-/** Bitrix24 answers at most this many records per list command, and runs 50 commands a batch. */
+/** Bitrix24 answers at most this many records per list command. */
 const PAGE = 50;
-const COMMANDS = 50;
+/** Commands per `batch` (bitrix24/batch.ts). */
+const COMMANDS = MAX_BATCH_COMMANDS;
 
 /** `phones fix --json` (SPEC §6) plus what it adds: `stale`, `marked`. */
 export interface FixCounts {
