@@ -49,4 +49,4 @@ export function runningSandbox(config: Pick<Config, 'DATABASE_URL'>): Endpoints 
 
 /** The one-line answer of a command that needs the sandbox portal when no sandbox runs. */
 export const NO_SANDBOX =
-  'sandbox mode: the emulated Bitrix24 portal lives inside the running service — start it first (`npm start` in another terminal), or configure B24_CLIENT_ID/B24_CLIENT_SECRET for a real portal';
+  'sandbox mode: the emulated Bitrix24 portal and MTS live inside the running service — start it first (`npm start` in another terminal), or configure a real portal and MTS account (B24_CLIENT_ID/B24_CLIENT_SECRET, MTS_CLIENT_ID…; README, "Going live")';

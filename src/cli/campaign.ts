@@ -15,20 +15,17 @@ import { configOrExit, fail, resolvePortal } from './common.js';
 import { makeProgress } from './progress.js';
 
 /** Runs `fn` with a service (no workers, no HTTP): the running `serve` does the sending. */
-async function withService<T>(
-  fn: (service: Service, config: Config) => Promise<T>,
-  opts: { needsCrm?: boolean } = {},
-): Promise<T> {
+async function withService<T>(fn: (service: Service, config: Config) => Promise<T>): Promise<T> {
   const config = configOrExit();
-  // Sandbox mode: the emulated portal (and its sample CRM) inside the running `serve`.
-  const noApp = !config.B24_CLIENT_ID || !config.B24_CLIENT_SECRET;
-  const sandbox = noApp ? runningSandbox(config) : null;
-  if (noApp && !sandbox && opts.needsCrm) fail(NO_SANDBOX, 2);
+  // Sandbox mode (as `serve` decides it): the emulated portal, its sample CRM and the MTS
+  // emulator live inside the running `serve`; without it there is nothing to work with.
+  const sandbox = config.sandbox ? runningSandbox(config) : null;
+  if (config.sandbox && !sandbox) fail(NO_SANDBOX, 2);
   const service = await createService({
     config,
     logger: createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL),
     ...(sandbox ? { endpoints: sandbox } : {}),
-  });
+  }).catch((err: unknown) => fail(`cannot open the service: ${(err as Error).message}`));
   try {
     return await fn(service, config);
   } catch (err) {
@@ -132,41 +129,38 @@ export function campaignCommand(program: Command): void {
         }
         if (opts.sender && !/^[A-Za-z0-9 ._-]{1,11}$/.test(opts.sender))
           fail('--sender: a Sender ID is at most 11 Latin letters, digits, space . _ -', 2);
-        await withService(
-          async (service) => {
-            const portal = await resolvePortal(service.conn, opts.portal);
-            const reading = makeProgress(process.stderr, 'reading the CRM', 'records');
-            let read = 0;
-            const r = await service.campaigns.create({
-              portalId: portal.id,
-              name: opts.name,
-              template: opts.text,
-              source,
-              ...(opts.sender ? { sender: opts.sender } : {}),
-              ...(sendAt !== undefined ? { sendAt } : {}),
-              timeline: opts.timeline,
-              onProgress: (n) => {
-                read = n;
-                reading.update(n, undefined);
-              },
-            });
-            if (read > 0) reading.finish();
-            const ex = Object.entries(r.excluded).filter(([, v]) => v > 0);
-            print(
-              opts.json,
-              r,
-              [
-                `campaign ${r.id} created (draft): ${r.recipients} recipients`,
-                `  excluded: ${ex.length ? ex.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`,
-                `  ${r.parts} SMS parts${r.cost !== null ? `, cost ${r.cost.toFixed(2)} BYN` : ' (set PRICE_PER_PART for a cost)'}`,
-                `  about ${Math.ceil(r.duration_s / 60)} min of sending at the contract's rate (quiet hours included)`,
-                `next: \`campaign test ${r.id} --to <your phone>\`, then \`campaign start ${r.id}\``,
-                '',
-              ].join('\n'),
-            );
-          },
-          { needsCrm: true },
-        );
+        await withService(async (service) => {
+          const portal = await resolvePortal(service.conn, opts.portal);
+          const reading = makeProgress(process.stderr, 'reading the CRM', 'records');
+          let read = 0;
+          const r = await service.campaigns.create({
+            portalId: portal.id,
+            name: opts.name,
+            template: opts.text,
+            source,
+            ...(opts.sender ? { sender: opts.sender } : {}),
+            ...(sendAt !== undefined ? { sendAt } : {}),
+            timeline: opts.timeline,
+            onProgress: (n) => {
+              read = n;
+              reading.update(n, undefined);
+            },
+          });
+          if (read > 0) reading.finish();
+          const ex = Object.entries(r.excluded).filter(([, v]) => v > 0);
+          print(
+            opts.json,
+            r,
+            [
+              `campaign ${r.id} created (draft): ${r.recipients} recipients`,
+              `  excluded: ${ex.length ? ex.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`,
+              `  ${r.parts} SMS parts${r.cost !== null ? `, cost ${r.cost.toFixed(2)} BYN` : ' (set PRICE_PER_PART for a cost)'}`,
+              `  about ${Math.ceil(r.duration_s / 60)} min of sending at the contract's rate (quiet hours included)`,
+              `next: \`campaign test ${r.id} --to <your phone>\`, then \`campaign start ${r.id}\``,
+              '',
+            ].join('\n'),
+          );
+        });
       },
     );
 
@@ -182,8 +176,9 @@ export function campaignCommand(program: Command): void {
         .map((p) => p.trim())
         .filter(Boolean);
       if (phones.length === 0) fail('--to: at least one phone number', 2);
+      const n = campaignId(id);
       await withService(async (service) => {
-        const sent = await service.campaigns.test(campaignId(id), phones);
+        const sent = await service.campaigns.test(n, phones);
         print(
           opts.json,
           sent,
@@ -205,9 +200,10 @@ export function campaignCommand(program: Command): void {
       .argument('<id>', 'campaign ID')
       .option('--json', 'print the status as JSON')
       .action(async (id: string, opts: { json?: boolean }) => {
+        const n = campaignId(id);
         await withService(async (service) => {
-          await service.campaigns[name](campaignId(id));
-          const s = await service.campaigns.status(campaignId(id));
+          await service.campaigns[name](n);
+          const s = await service.campaigns.status(n);
           print(opts.json, s, humanStatus(s));
         });
       });
@@ -220,8 +216,8 @@ export function campaignCommand(program: Command): void {
     .option('--watch', 'follow it with a progress bar until it is done, paused or cancelled')
     .option('--json', 'print the status as JSON')
     .action(async (id: string, opts: { watch?: boolean; json?: boolean }) => {
+      const n = campaignId(id);
       await withService(async (service) => {
-        const n = campaignId(id);
         let s = await service.campaigns.status(n);
         if (opts.watch) {
           // Counted from where the watch joins, so the rate and the ETA are this run's.
