@@ -109,20 +109,34 @@ export async function saveConsentRecords(
   await conn.db.transaction().execute((trx) => replaceRecords(trx, portalId, records, now));
 }
 
-/** Every registry row for a number, contacts first, by ID. */
-export function consentRowsForPhone(
-  conn: Connection,
-  portalId: string,
-  phone: string,
-): Promise<ConsentRecordRow[]> {
+/**
+ * The registry lookup for one number. No ORDER BY: with one, SQLite's planner walks the primary
+ * key (portal, type, id, …) to skip a sort — every row of the portal for every lookup, 0.75 ms
+ * at 12,000 records, the event-loop stall that cost a campaign at 100/s a tenth of its rate —
+ * instead of the (portal, phone) index. A number has a handful of rows; they are sorted here.
+ */
+export function consentLookupQuery(conn: Connection, portalId: string, phone: string) {
   return conn.db
     .selectFrom('consent_records')
     .selectAll()
     .where('portal_id', '=', portalId)
-    .where('phone', '=', phone)
-    .orderBy('entity_type')
-    .orderBy('entity_id')
-    .execute();
+    .where('phone', '=', phone);
+}
+
+/** Every registry row for a number, contacts first, by ID. */
+export async function consentRowsForPhone(
+  conn: Connection,
+  portalId: string,
+  phone: string,
+): Promise<ConsentRecordRow[]> {
+  const rows = await consentLookupQuery(conn, portalId, phone).execute();
+  return rows.sort((a, b) =>
+    a.entity_type === b.entity_type
+      ? Number(a.entity_id) - Number(b.entity_id)
+      : a.entity_type < b.entity_type
+        ? -1
+        : 1,
+  );
 }
 
 /** Counts of the registry of one portal (admin page, tests). */

@@ -16,22 +16,28 @@ export async function seedHistory(conn: Connection, n: number, T0: number): Prom
 }
 
 export interface PlanUse {
-  /** Indexes on `messages` the plan reads. */
+  /** Indexes on the table the plan reads. */
   indexes: string[];
   /** True when some step reads the whole table. */
   tableScan: boolean;
-  /** PostgreSQL only: rows the scans of `messages` returned (EXPLAIN ANALYZE). */
+  /** PostgreSQL only: rows the scans of the table returned (EXPLAIN ANALYZE). */
   rowsRead?: number;
 }
 
-/** What a query's plan reads of `messages`, from the backend's own EXPLAIN. */
-export async function planOf(conn: Connection, q: Compilable): Promise<PlanUse> {
+/** What a query's plan reads of `table`, from the backend's own EXPLAIN. */
+export async function planOf(
+  conn: Connection,
+  q: Compilable,
+  table = 'messages',
+): Promise<PlanUse> {
   const { sql: text, parameters } = q.compile();
   if (conn.caps.name === 'sqlite') {
     const r = await conn.db.executeQuery<{ detail: string }>(
       CompiledQuery.raw(`explain query plan ${text}`, [...parameters]),
     );
-    const steps = r.rows.map((row) => row.detail).filter((d) => /\bmessages\b/.test(d));
+    const steps = r.rows
+      .map((row) => row.detail)
+      .filter((d) => new RegExp(`\\b${table}\\b`).test(d));
     return {
       indexes: steps.flatMap((d) => /USING (?:COVERING )?INDEX (\w+)/.exec(d)?.[1] ?? []),
       tableScan: steps.some((d) => !/USING (?:COVERING )?INDEX/.test(d)),
@@ -42,10 +48,10 @@ export async function planOf(conn: Connection, q: Compilable): Promise<PlanUse> 
   );
   const use: PlanUse = { indexes: [], tableScan: false, rowsRead: 0 };
   const walk = (node: Record<string, unknown>) => {
-    if (node['Relation Name'] === 'messages' || node['Index Name']) {
+    if (node['Relation Name'] === table || node['Index Name']) {
       if (node['Node Type'] === 'Seq Scan') use.tableScan = true;
       if (typeof node['Index Name'] === 'string') use.indexes.push(node['Index Name']);
-      if (node['Relation Name'] === 'messages')
+      if (node['Relation Name'] === table)
         use.rowsRead =
           (use.rowsRead ?? 0) + Number(node['Actual Rows']) * Number(node['Actual Loops'] ?? 1);
     }
