@@ -36,6 +36,7 @@ import { dlrRoutes } from './http/routes/dlr.js';
 import { healthRoutes } from './http/routes/health.js';
 import { robotRoutes } from './http/routes/robot.js';
 import { makeScrapeGauges } from './http/scrapeGauges.js';
+import { createDepartureGate } from './mts/departures.js';
 import type { MtsClient } from './mts/types.js';
 import {
   type Connection,
@@ -117,6 +118,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const metrics = createMetrics();
 
   const timeoutMs = config.MTS_TIMEOUT * 1000;
+  // Sends leave from a thread of their own at their rate slot (mts/departures.ts). On a fake
+  // clock (tests) they leave from the sender's loop, which keeps that clock.
+  const departures = clock === systemClock ? createDepartureGate() : undefined;
   // The environment's MTS settings are the default contract; portals may have their own.
   const contracts = makeContractDirectory({
     conn,
@@ -136,6 +140,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     timeoutMs,
     secretKey: config.SECRET_KEY,
     defaultClient: opts.mts,
+    departures,
   });
   await contracts.saveDefault();
   const mts = contracts.defaultClient;
@@ -414,6 +419,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       }
       // The MTS clients this service built keep connections alive; end them.
       contracts.close();
+      await departures?.close();
       if (ownsConn) await conn.close();
     },
   };

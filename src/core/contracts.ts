@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { createMtsClient, type MtsClientOptions } from '../mts/client.js';
+import type { DepartureGate } from '../mts/departures.js';
 import type { MtsClient } from '../mts/types.js';
 import {
   type Connection,
@@ -41,6 +42,8 @@ export interface ContractDirectoryOptions {
   refreshMs?: number;
   /** Makes a client. Default createMtsClient. */
   createClient?: (opts: MtsClientOptions) => MtsClient;
+  /** The departure thread the clients it makes send from (see mts/departures.ts). */
+  departures?: DepartureGate | undefined;
 }
 
 export interface ContractDirectory {
@@ -69,7 +72,9 @@ export function makeContractDirectory(opts: ContractDirectoryOptions): ContractD
   const { conn, clock, account, timeoutMs } = opts;
   const refreshMs = opts.refreshMs ?? 5000;
   const createClient = opts.createClient ?? createMtsClient;
-  const defaultClient = opts.defaultClient ?? createClient({ ...account, timeoutMs });
+  const departures = opts.departures ? { departures: opts.departures } : {};
+  const defaultClient =
+    opts.defaultClient ?? createClient({ ...account, timeoutMs, ...departures });
   const clients = new Map<string, { key: string; client: MtsClient }>();
   let cache = new Map<string, Contract>();
   let readAt = Number.NEGATIVE_INFINITY;
@@ -122,6 +127,7 @@ export function makeContractDirectory(opts: ContractDirectoryOptions): ContractD
         ...(password !== undefined ? { password } : {}),
         ...(token !== undefined ? { token } : {}),
         timeoutMs,
+        ...departures,
       });
       clients.set(c.id, { key, client });
       return client;

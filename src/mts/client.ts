@@ -1,3 +1,4 @@
+import type { Departure, DepartureGate, NotSent } from './departures.js';
 import {
   MtsError,
   mtsBadAnswer,
@@ -5,7 +6,12 @@ import {
   mtsErrorFromResponse,
   readMtsErrorBody,
 } from './errors.js';
-import { BodyTooLargeError, createHttpTransport, type HttpAnswer } from './http.js';
+import {
+  createHttpTransport,
+  type HttpAnswer,
+  type HttpExchange,
+  type HttpTransportOptions,
+} from './http.js';
 import { parseStatusAnswer } from './report.js';
 import type { MtsClient, MtsReport, MtsSendRequest } from './types.js';
 import { toSendBody } from './wire.js';
@@ -22,6 +28,8 @@ export interface MtsClientOptions {
   token?: string;
   /** Per-request deadline covering connect, send and reading the body. Default 15000 ms. */
   timeoutMs?: number;
+  /** Sends leave from this thread at their slot (`sendAt`); without it there is no `sendAt`. */
+  departures?: DepartureGate;
 }
 
 /** Default per-request deadline; MTS answers sends in well under a second when healthy. */
@@ -71,37 +79,41 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
   const root = `${opts.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(opts.clientId)}`;
   const authorization = authorizationHeader(opts);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_MTS_TIMEOUT_MS;
-  const http = createHttpTransport({
+  const transport: HttpTransportOptions = {
     secure: /^https:/i.test(root),
     timeoutMs,
     maxBodyBytes: MAX_MTS_BODY_BYTES,
-  });
+  };
+  const http = createHttpTransport(transport);
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-    const url = root + path;
-    let a: HttpAnswer;
-    try {
-      a = await http.exchange({
-        method,
-        url,
-        headers:
-          body !== undefined
-            ? { authorization, accept: 'application/json', 'content-type': 'application/json' }
-            : { authorization, accept: 'application/json' },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        // A lookup may be repeated; a send never is (a resend could deliver the SMS twice).
-        idempotent: method === 'GET',
-      });
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        throw mtsBadAnswer(
-          err.status,
-          `a body larger than ${err.maxBytes} bytes`,
-          method === 'POST',
-        );
-      }
-      throw mtsErrorFromNoAnswer(err, url, timeoutMs);
+  function exchangeOf(method: 'GET' | 'POST', url: string, body?: unknown): HttpExchange {
+    return {
+      method,
+      url,
+      headers:
+        body !== undefined
+          ? { authorization, accept: 'application/json', 'content-type': 'application/json' }
+          : { authorization, accept: 'application/json' },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      // A lookup may be repeated; a send never is (a resend could deliver the SMS twice).
+      idempotent: method === 'GET',
+    };
+  }
+
+  /** The MtsError for an exchange that brought no usable answer (also from the departure thread). */
+  function noAnswer(err: unknown, method: 'GET' | 'POST', url: string): MtsError {
+    const e = err as { name?: unknown; status?: number; maxBytes?: number };
+    if (e?.name === 'BodyTooLargeError') {
+      return mtsBadAnswer(
+        e.status ?? 0,
+        `a body larger than ${e.maxBytes} bytes`,
+        method === 'POST',
+      );
     }
+    return mtsErrorFromNoAnswer(err, url, timeoutMs);
+  }
+
+  function answerOf(a: HttpAnswer): Answer {
     let json: unknown;
     try {
       json = a.text === '' ? undefined : JSON.parse(a.text);
@@ -109,6 +121,17 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
       json = undefined;
     }
     return { status: a.status, json, retryAfter: a.retryAfter };
+  }
+
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+    const url = root + path;
+    let a: HttpAnswer;
+    try {
+      a = await http.exchange(exchangeOf(method, url, body));
+    } catch (err) {
+      throw noAnswer(err, method, url);
+    }
+    return answerOf(a);
   }
 
   async function status(path: string): Promise<MtsReport | null> {
@@ -124,21 +147,43 @@ export function createMtsClient(opts: MtsClientOptions): MtsClient {
     return parseStatusAnswer(a.json);
   }
 
+  function acceptance(req: MtsSendRequest, a: Answer): { messageId: string } {
+    const id = messageIdOf(a.json);
+    const e = readMtsErrorBody(a.json);
+    // A message_id with an empty error (`"error_code": 0` or null) is an acceptance:
+    // calling it an error would send the message twice.
+    const refused = e !== undefined && !(id !== undefined && !e.code);
+    if (!is2xx(a.status) || refused) {
+      throw mtsErrorFromResponse(a.status, a.json, { ...a, alphaName: req.alphaName });
+    }
+    if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON');
+    if (id !== undefined) return { messageId: id };
+    throw mtsBadAnswer(a.status, 'no message_id');
+  }
+
+  const gate = opts.departures;
+  const sendUrl = `${root}/json2/simple`;
   return {
-    async send(req: MtsSendRequest) {
-      const a = await call('POST', '/json2/simple', toSendBody(req));
-      const id = messageIdOf(a.json);
-      const e = readMtsErrorBody(a.json);
-      // A message_id with an empty error (`"error_code": 0` or null) is an acceptance:
-      // calling it an error would send the message twice.
-      const refused = e !== undefined && !(id !== undefined && !e.code);
-      if (!is2xx(a.status) || refused) {
-        throw mtsErrorFromResponse(a.status, a.json, { ...a, alphaName: req.alphaName });
-      }
-      if (a.json === undefined) throw mtsBadAnswer(a.status, 'a body that is not JSON');
-      if (id !== undefined) return { messageId: id };
-      throw mtsBadAnswer(a.status, 'no message_id');
-    },
+    send: async (req: MtsSendRequest) =>
+      acceptance(req, await call('POST', '/json2/simple', toSendBody(req))),
+    ...(gate
+      ? {
+          async sendAt(req: MtsSendRequest, at: Departure, signal?: AbortSignal) {
+            let a: HttpAnswer | { notSent: NotSent };
+            try {
+              a = await gate.exchange(
+                transport,
+                exchangeOf('POST', sendUrl, toSendBody(req)),
+                at,
+                signal,
+              );
+            } catch (err) {
+              throw noAnswer(err, 'POST', sendUrl);
+            }
+            return 'notSent' in a ? a : acceptance(req, answerOf(a));
+          },
+        }
+      : {}),
     statusByMessageId: (messageId) => status(`/dr/${encodeURIComponent(messageId)}/simple`),
     statusByExtraId: (extraId) => status(`/dr/external/${encodeURIComponent(extraId)}/simple`),
     close: () => http.close(),

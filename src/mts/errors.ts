@@ -1,6 +1,6 @@
 import { type MtsCode, mtsCode } from '../domain/mtsCodes.js';
 import { BaseError, type BaseErrorOptions } from '../errors.js';
-import { CONNECT_TIMEOUT } from './http.js';
+import { CONNECT_TIMEOUT, findErrorCode } from './http.js';
 
 export interface MtsErrorOptions extends BaseErrorOptions {
   /** HTTP status of the MTS answer; undefined when no answer arrived (timeout, network). */
@@ -296,22 +296,6 @@ const NOT_SENT_CODES = new Set([
 ]);
 
 /** The first `code` of an error, or along its cause chain (wrapped socket errors). */
-function findErrorCode(err: unknown, depth = 0): string | undefined {
-  if (depth > 5 || typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof e.code === 'string') return e.code;
-  const fromCause = findErrorCode(e.cause, depth + 1);
-  if (fromCause) return fromCause;
-  // Happy-eyeballs connects fail with an AggregateError holding one error per address.
-  if (Array.isArray(e.errors)) {
-    for (const inner of e.errors) {
-      const code = findErrorCode(inner, depth + 1);
-      if (code) return code;
-    }
-  }
-  return undefined;
-}
-
 function isTimeout(err: unknown): boolean {
   return (
     typeof err === 'object' &&

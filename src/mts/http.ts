@@ -45,12 +45,30 @@ export class DeadlineError extends Error {
 
 /** The answer's body was larger than the transport reads. */
 export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
   constructor(
     readonly status: number,
     readonly maxBytes: number,
   ) {
     super(`the answer's body is larger than ${maxBytes} bytes`);
   }
+}
+
+/** The first string `code` on an error, its causes or an AggregateError's errors. */
+export function findErrorCode(err: unknown, depth = 0): string | undefined {
+  if (depth > 5 || typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string') return e.code;
+  const fromCause = findErrorCode(e.cause, depth + 1);
+  if (fromCause) return fromCause;
+  // Happy-eyeballs connects fail with an AggregateError holding one error per address.
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const code = findErrorCode(inner, depth + 1);
+      if (code) return code;
+    }
+  }
+  return undefined;
 }
 
 export interface HttpAnswer {

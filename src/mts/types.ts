@@ -1,4 +1,5 @@
 import type { ReportFields } from '../domain/status.js';
+import type { Departure, NotSent } from './departures.js';
 
 /** One SMS to submit to MTS Communicator (`POST /{client_id}/json2/simple`). */
 export interface MtsSendRequest {
@@ -39,6 +40,15 @@ export interface MtsReport extends ReportFields {
 export interface MtsClient {
   /** Submits one message. Throws MtsError (see errors.ts) on anything but a `message_id`. */
   send(req: MtsSendRequest): Promise<{ messageId: string }>;
+  /**
+   * Submits one message from the departure thread at its rate slot (see departures.ts), or says
+   * why it did not leave. Only clients made with a departure gate have it.
+   */
+  sendAt?(
+    req: MtsSendRequest,
+    at: Departure,
+    signal?: AbortSignal,
+  ): Promise<{ messageId: string } | { notSent: NotSent }>;
   /** `GET /{client_id}/dr/{message_id}/simple`; null when MTS answers 404 (unknown id). */
   statusByMessageId(messageId: string): Promise<MtsReport | null>;
   /** `GET /{client_id}/dr/external/{extra_id}/simple`; null when MTS has never seen that id. */

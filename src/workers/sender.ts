@@ -98,7 +98,7 @@ const LIVENESS_TTL_MS = 15_000;
 /** A claim is sent only while younger than this (and our liveness lease is fresh): see send(). */
 const CLAIM_FRESH_MS = LIVENESS_TTL_MS / 2;
 /** Claim the next batch when the last reserved slot is this close. */
-const REFILL_AHEAD_MS = 150;
+const REFILL_AHEAD_MS = 400;
 /** A batch holds about this much sending time: short, so a new card SMS never waits long. */
 const BATCH_SPAN_MS = 250;
 /** Contracts and holds are re-read this often (pauses set by other instances). */
@@ -132,7 +132,8 @@ export function makeSender(opts: SenderOptions) {
   const idleMs = opts.idleMs ?? idlePollMs(opts.conn);
   const headroomMs = opts.headroomMs ?? 15;
   // A request leaves at most a third of the headroom after its slot; the other two thirds
-  // absorb what happens after that check (dispatch, network, the peer's own scheduling).
+  // absorb what happens after that check (network, the peer's own scheduling). Measured
+  // from the departure thread at 100/s: lateness p99 2.75 ms.
   const maxLatenessMs = headroomMs / 3;
   const graceMs = (opts.lookupGraceSec ?? 120) * 1000;
   const firstProbeMs = opts.firstProbeMs ?? FIRST_PROBE_MS;
@@ -296,27 +297,59 @@ export function makeSender(opts: SenderOptions) {
       // Everything that may wait goes before the slot: between the slot and the request
       // only synchronous work remains.
       const callbackUrl = await opts.callbackUrl(m);
-      if (!(await atSlot(contract, slot)))
-        return void (await requeue(m, now(), 'shutting down', false));
-      // A claim is only sent while it is certainly ours: young, and our liveness lease fresh.
-      // A process frozen longer may have been swept; the new owner looks the message up
-      // (with the grace) before any resend, so leaving it is safe and sending it is not.
-      if (!(await stillMine(m))) {
-        log.warn(
-          { messageId: m.id },
-          'claim lost before sending; leaving the message to its new owner',
-        );
-        return;
-      }
-      attemptAt = now();
-      const { messageId } = await mts.send({
+      const request = {
         phone: m.phone as string,
         extraId: m.id,
         text: m.text,
         alphaName: m.alpha_name,
         ttl: opts.ttlSec,
         ...(callbackUrl ? { callbackUrl } : {}),
-      });
+      };
+      let messageId: string;
+      if (mts.sendAt) {
+        // The request leaves from the departure thread at its slot (mts/departures.ts), checked
+        // there against the same lateness and claim deadlines as below.
+        for (;;) {
+          if (stopController.signal.aborted)
+            return void (await requeue(m, now(), 'shutting down', false));
+          const mine = await mineUntil(m);
+          if (mine === null) {
+            log.warn(
+              { messageId: m.id },
+              'claim lost before sending; leaving the message to its new owner',
+            );
+            return;
+          }
+          attemptAt = Math.max(now(), Math.ceil(slot / 1000));
+          const r = await mts.sendAt(
+            request,
+            { atMs: slot / 1000, maxLateMs: maxLatenessMs, notAfterMs: mine },
+            stopController.signal,
+          );
+          if ('messageId' in r) {
+            messageId = r.messageId;
+            break;
+          }
+          attemptAt = null;
+          if (r.notSent === 'late') slot = await newSlot(contract);
+          // 'stale': the claim is checked again; 'cancelled': stopping (top of the loop).
+        }
+      } else {
+        if (!(await atSlot(contract, slot)))
+          return void (await requeue(m, now(), 'shutting down', false));
+        // A claim is only sent while it is certainly ours: young, and our liveness lease fresh.
+        // A process frozen longer may have been swept; the new owner looks the message up
+        // (with the grace) before any resend, so leaving it is safe and sending it is not.
+        if (!(await stillMine(m))) {
+          log.warn(
+            { messageId: m.id },
+            'claim lost before sending; leaving the message to its new owner',
+          );
+          return;
+        }
+        attemptAt = now();
+        ({ messageId } = await mts.send(request));
+      }
       const t = now();
       if (!(await states.accept(m, messageId, t)))
         log.info({ messageId: m.id }, 'accepted by MTS; a delivery report had already recorded it');
@@ -356,12 +389,17 @@ export function makeSender(opts: SenderOptions) {
    * the lease is renewed and the claim read back.
    */
   async function stillMine(m: Message): Promise<boolean> {
-    if (now() - (m.locked_at ?? 0) <= CLAIM_FRESH_MS && now() - lastHeartbeat <= CLAIM_FRESH_MS)
-      return true;
+    return (await mineUntil(m)) !== null;
+  }
+
+  /** Until when the claim is known to be ours (see stillMine), or null when it is not. */
+  async function mineUntil(m: Message): Promise<number | null> {
+    const fresh = Math.min(m.locked_at ?? 0, lastHeartbeat) + CLAIM_FRESH_MS;
+    if (now() <= fresh) return fresh;
     await heartbeat();
-    return (
-      now() - lastHeartbeat <= CLAIM_FRESH_MS && (await isClaimedBy(opts.conn, m.id, workerId))
-    );
+    return now() - lastHeartbeat <= CLAIM_FRESH_MS && (await isClaimedBy(opts.conn, m.id, workerId))
+      ? lastHeartbeat + CLAIM_FRESH_MS
+      : null;
   }
 
   async function onError(
