@@ -6,7 +6,7 @@
  * test suite does (no compile step; memory figures are then inflated).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,8 +52,21 @@ export async function prepareRuntime(k: RuntimeKind): Promise<number> {
 
 export const runtimeKind = () => kind;
 
+/**
+ * The Node options of `npm start` (package.json `scripts.start`: `node <options> dist/…`), so
+ * the service under test runs with the heap settings production gets.
+ */
+export function startNodeOptions(): string[] {
+  const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = pkg.scripts.start.split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  return words.slice(1).filter((w) => w.startsWith('--'));
+}
+
 /** Node arguments that run the repository file `tsFile` (e.g. `src/cli/index.ts`). */
 export function nodeArgs(tsFile: string): string[] {
-  if (kind === 'tsx') return ['--import', 'tsx', tsFile];
-  return [join(outDir, tsFile.replace(/\.ts$/, '.js'))];
+  if (kind === 'tsx') return [...startNodeOptions(), '--import', 'tsx', tsFile];
+  return [...startNodeOptions(), join(outDir, tsFile.replace(/\.ts$/, '.js'))];
 }

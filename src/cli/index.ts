@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: heap settings before the rest allocates (see heap.ts).
+import './heap.js';
 import { Command } from 'commander';
 import { campaignCommand } from './campaign.js';
 import { emulateCommand } from './emulate.js';

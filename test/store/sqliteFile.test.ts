@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOST_NOTE_SUFFIX } from '../../src/store/dialects/sqlite.js';
+import { LOST_NOTE_SUFFIX, SQLITE_CACHE_KIB } from '../../src/store/dialects/sqlite.js';
 import {
   connect,
   DatabaseMissingError,
@@ -33,6 +33,15 @@ describe('SQLite database file', () => {
     const path = join(fresh(), 'data', 'db.sqlite');
     await migrate(open(path));
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('runs in WAL mode with its own page-cache size, not the build default of 16 MiB', async () => {
+    const conn = open(join(fresh(), 'db.sqlite'));
+    const one = async (pragma: string) =>
+      Object.values((await sql.raw(`pragma ${pragma}`).execute(conn.db)).rows[0] as object)[0];
+    expect(await one('journal_mode')).toBe('wal');
+    expect(await one('cache_size')).toBe(-SQLITE_CACHE_KIB);
+    expect(SQLITE_CACHE_KIB).toBeLessThan(16_000);
   });
 
   it('an existing empty folder (a new volume) is a fresh install too; dotfiles do not count', async () => {

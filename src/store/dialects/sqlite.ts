@@ -32,6 +32,14 @@ export interface SqliteOptions {
   create?: SqliteCreatePolicy;
 }
 
+/**
+ * SQLite's page cache, KiB. better-sqlite3 builds SQLite with 16 MiB, which a service sending a
+ * campaign fills within minutes — a tenth of its memory. The pages it reads most (the tails of
+ * the append-only indexes, the claim index) are a few MiB; the rest comes from the operating
+ * system's file cache at a few microseconds a page.
+ */
+export const SQLITE_CACHE_KIB = 8192;
+
 /** Written beside the database when it vanishes under a running service (see `guard`). */
 export const LOST_NOTE_SUFFIX = '.lost.txt';
 
@@ -80,6 +88,7 @@ export function openSqlite(path: string, opts: SqliteOptions = {}): Connection {
   raw.pragma(memory ? 'synchronous = OFF' : 'synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  raw.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
 
   const opened = memory ? undefined : statSync(path);
   let lost: DatabaseUnavailableError | undefined;
