@@ -8,10 +8,9 @@ import {
   CampaignError,
   type CampaignStatus,
 } from '../core/campaigns/campaigns.js';
-import { createLogger } from '../log.js';
 import { NO_SANDBOX, runningSandbox } from '../sandboxFile.js';
 import { createService, type Service } from '../service.js';
-import { configOrExit, fail, resolvePortal } from './common.js';
+import { cliLogger, configOrExit, fail, resolvePortal } from './common.js';
 import { makeProgress } from './progress.js';
 
 /** Runs `fn` with a service (no workers, no HTTP): the running `serve` does the sending. */
@@ -23,7 +22,7 @@ async function withService<T>(fn: (service: Service, config: Config) => Promise<
   if (config.sandbox && !sandbox) fail(NO_SANDBOX, 2);
   const service = await createService({
     config,
-    logger: createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL),
+    logger: cliLogger(config),
     ...(sandbox ? { endpoints: sandbox } : {}),
   }).catch((err: unknown) => fail(`cannot open the service: ${(err as Error).message}`));
   try {

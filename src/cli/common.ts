@@ -1,4 +1,5 @@
 import { type Config, ConfigError, loadConfig } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
 import { type Connection, listPortals, type Portal } from '../store/index.js';
 
 /** Loads the configuration or prints what is wrong and exits 2. */
@@ -12,6 +13,15 @@ export function configOrExit(): Config {
     }
     throw err;
   }
+}
+
+/**
+ * The logger of a one-shot command: warnings and errors (LOG_LEVEL when it is below `info`) on
+ * stderr, so stdout holds only the command's answer — `--json` output stays parseable while a
+ * command waits out a Bitrix24 limit and says so.
+ */
+export function cliLogger(config: Config): Logger {
+  return createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr);
 }
 
 /** Prints an error for a person (no stack) and exits with `code`. */

@@ -17,7 +17,6 @@ import {
 } from '../core/phones/verdict.js';
 import { restLimits } from '../core/restLimits.js';
 import { ValidationError } from '../errors.js';
-import { createLogger } from '../log.js';
 import { NO_SANDBOX, runningSandbox } from '../sandboxFile.js';
 import {
   type Connection,
@@ -27,7 +26,7 @@ import {
   migrate,
   type Portal,
 } from '../store/index.js';
-import { choosePortal, configOrExit, fail } from './common.js';
+import { choosePortal, cliLogger, configOrExit, fail } from './common.js';
 import { makeProgress } from './progress.js';
 
 const EXIT_USAGE = 2;
@@ -77,10 +76,7 @@ async function openPortal(wanted: string | undefined): Promise<PortalSession> {
     await conn.close();
     fail(chosen, EXIT_USAGE);
   }
-  const logger = createLogger(
-    config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
-    process.stderr,
-  ).child({ component: 'bitrix24' });
+  const logger = cliLogger(config).child({ component: 'bitrix24' });
   const client = createBitrix24Client({
     ...app,
     tokens: makeTokenStore(conn, systemClock),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { createLogger } from '../log.js';
 import { createService } from '../service.js';
-import { configOrExit, fail } from './common.js';
+import { cliLogger, configOrExit, fail } from './common.js';
 
 export function registerCommand(program: Command): void {
   program
@@ -20,7 +19,7 @@ export function registerCommand(program: Command): void {
       }
       const service = await createService({
         config,
-        logger: createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL),
+        logger: cliLogger(config),
       });
       try {
         const done = await service.register(opts.portal);

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { intakeSms } from '../core/intake.js';
-import { createLogger } from '../log.js';
 import { createService } from '../service.js';
 import { getMessage, type Message } from '../store/index.js';
-import { configOrExit, fail } from './common.js';
+import { cliLogger, configOrExit, fail } from './common.js';
 
 function describe(m: Message): string {
   const lines = [
@@ -34,7 +33,7 @@ export function sendCommand(program: Command): void {
       const config = configOrExit();
       const waitSec = Number(opts.wait);
       if (!Number.isFinite(waitSec) || waitSec < 0) fail('--wait takes a number of seconds', 2);
-      const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+      const logger = cliLogger(config);
       const sandbox =
         config.sandbox && waitSec > 0
           ? await (await import('../sandbox.js')).startSandbox(config, logger)
