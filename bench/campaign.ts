@@ -58,7 +58,13 @@ async function main(): Promise<number> {
       SENDER_CONCURRENCY: '64',
     });
     const svc = await startServe('service', env, { workers: true });
+    const rssNote = (when: string) =>
+      process.stderr.write(
+        `  service RSS ${when}: ${fmt(svc.memory().rssMiB, 1)} MiB (peak so far ${fmt(svc.memory().hwmMiB, 1)})\n`,
+      );
+    rssNote('at start');
     await installPortal(emu, svc.url);
+    rssNote('after install (consent sync)');
 
     const t0 = performance.now();
     const created = (await cli(
@@ -81,6 +87,7 @@ async function main(): Promise<number> {
       `campaign ${created.id}: ${int(n)} recipients, created in ${fmt(createS, 1)} s; estimate ${int(created.duration_s)} s at ${RATE}/s\n`,
     );
 
+    rssNote('after campaign create');
     await cli(['campaign', 'start', String(created.id), '--json'], env);
     let peakRss = 0;
     const started = performance.now();
@@ -90,7 +97,9 @@ async function main(): Promise<number> {
       const s = (await emu.call('mtsSummary', null)).accepted;
       const elapsed = (performance.now() - started) / 1000;
       if (Math.round(elapsed) % 10 === 0)
-        process.stderr.write(`  … ${int(s)}/${int(n)} accepted after ${fmt(elapsed, 0)} s\n`);
+        process.stderr.write(
+          `  … ${int(s)}/${int(n)} accepted after ${fmt(elapsed, 0)} s; service RSS ${fmt(svc.memory().rssMiB, 1)} MiB\n`,
+        );
       if (s >= n) break;
       if (elapsed > (n / RATE) * 3 + 120)
         throw new Error(`only ${s} of ${n} accepted after ${fmt(elapsed, 0)} s`);
