@@ -121,6 +121,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   // Sends leave from a thread of their own at their rate slot (mts/departures.ts). On a fake
   // clock (tests) they leave from the sender's loop, which keeps that clock.
   const departures = clock === systemClock ? createDepartureGate() : undefined;
+  await departures?.ready;
   // The environment's MTS settings are the default contract; portals may have their own.
   const contracts = makeContractDirectory({
     conn,

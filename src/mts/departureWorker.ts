@@ -78,3 +78,5 @@ port.on('message', (m: ToThread) => {
     setTimeout(() => depart(m), wait),
   );
 });
+
+reply({ ready: true });

@@ -47,6 +47,11 @@ export interface DepartureGate {
   ): Promise<HttpAnswer | { notSent: NotSent }>;
   /** Requests waiting for their slot or for their answer. */
   readonly pending: number;
+  /**
+   * Resolves once the first thread has loaded (or failed to): the service starts sending only
+   * then, so its first requests are not handed to a thread still loading and come back late.
+   */
+  readonly ready: Promise<void>;
   /** Ends the thread; pending requests reject. */
   close(): Promise<void>;
 }
@@ -64,6 +69,7 @@ export type ToThread =
 
 /** thread → main */
 export type FromThread =
+  | { ready: true }
   | { id: number; answer: HttpAnswer }
   | { id: number; notSent: NotSent }
   | {
@@ -93,6 +99,9 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
+/** `ready` resolves after this even if the thread never says it is (it then fails its sends). */
+const READY_TIMEOUT_MS = 10_000;
+
 /** V8 heap limits of the thread, MiB. */
 const THREAD_HEAP_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 12 };
 
@@ -107,6 +116,11 @@ export function createDepartureGate(): DepartureGate {
   let worker: Worker | undefined;
   let nextId = 1;
   const waiting = new Map<number, Waiting>();
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+    setTimeout(resolve, READY_TIMEOUT_MS).unref();
+  });
 
   function failAll(why: string): void {
     for (const [id, w] of waiting) {
@@ -124,6 +138,7 @@ export function createDepartureGate(): DepartureGate {
     // An idle thread does not keep the process alive; a pending request does (see exchange).
     w.unref();
     w.on('message', (m: FromThread) => {
+      if ('ready' in m) return markReady();
       const entry = waiting.get(m.id);
       if (!entry) return;
       waiting.delete(m.id);
@@ -134,6 +149,7 @@ export function createDepartureGate(): DepartureGate {
       else entry.reject(Object.assign(new Error(m.error.message), m.error));
     });
     w.on('error', (err) => {
+      markReady();
       if (worker === w) worker = undefined;
       failAll(`the MTS departure thread failed: ${err.message}`);
     });
@@ -166,6 +182,7 @@ export function createDepartureGate(): DepartureGate {
     get pending() {
       return waiting.size;
     },
+    ready,
     async close() {
       const w = worker;
       worker = undefined;
