@@ -124,15 +124,19 @@ for (const dialect of DIALECTS)
 
     it('a send that timed out but MTS committed late is found by the lookup, never resent', async () => {
       // MTS answers after 1.5 s (we give up after 1 s) and shows the message to lookups only
-      // 4 s after accepting it: a lookup at 2 s says "not found" — which must mean "not yet".
+      // once the first lookup has been told "not found" — which must mean "not yet" (within
+      // MTS_LOOKUP_GRACE of the attempt), so the service asks again instead of resending.
       h = await startHarness({
         dialect,
-        env: { MTS_TIMEOUT: '1', MTS_LOOKUP_GRACE: '6', MTS_RATE_LIMIT: '20' },
+        env: { MTS_TIMEOUT: '1', MTS_LOOKUP_GRACE: '8', MTS_RATE_LIMIT: '20' },
       });
-      h.mts.setMode({ latencyMs: 1500, lookupDelayMs: 4000, dlr: false });
+      h.mts.setMode({ latencyMs: 1500, lookupDelayMs: 3_600_000, dlr: false });
       const ids = await queue(h, 1, 'SANDBOX', 'late');
+      const lookups = () => h.mts.requests.filter((r) => r.url.includes('/dr/external/'));
       await waitFor(() => h.mts.sent.length === 1, 'the first (timed out) send');
       h.mts.setMode({ latencyMs: 0 });
+      await waitFor(() => lookups().length >= 1, 'the first lookup ("not found")', 10_000);
+      h.mts.setMode({ lookupDelayMs: 0 });
       await waitFor(
         async () =>
           (
@@ -147,7 +151,6 @@ for (const dialect of DIALECTS)
       );
       await new Promise((r) => setTimeout(r, 500));
       expect(onceEach(h, ids)).toEqual([]);
-      const lookups = h.mts.requests.filter((r) => r.url.includes('/dr/external/'));
-      expect(lookups.length).toBeGreaterThanOrEqual(2);
-    }, 30_000);
+      expect(lookups().length).toBeGreaterThanOrEqual(2);
+    }, 45_000);
   });
