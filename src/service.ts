@@ -120,8 +120,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const timeoutMs = config.MTS_TIMEOUT * 1000;
   // Sends leave from a thread of their own at their rate slot (mts/departures.ts). On a fake
   // clock (tests) they leave from the sender's loop, which keeps that clock.
+  // The thread starts with the sender (beforeStart), not here: one-shot commands that build the
+  // service without sending never start it.
   const departures = clock === systemClock ? createDepartureGate() : undefined;
-  await departures?.ready;
   // The environment's MTS settings are the default contract; portals may have their own.
   const contracts = makeContractDirectory({
     conn,
@@ -192,6 +193,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
   const sender = makeSender({
     conn,
+    ...(departures ? { beforeStart: () => departures.start() } : {}),
     commit: commitOutcome,
     mtsFor: contracts.mtsFor,
     clock,

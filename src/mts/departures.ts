@@ -48,10 +48,11 @@ export interface DepartureGate {
   /** Requests waiting for their slot or for their answer. */
   readonly pending: number;
   /**
-   * Resolves once the first thread has loaded (or failed to): the service starts sending only
-   * then, so its first requests are not handed to a thread still loading and come back late.
+   * Starts the thread (the first exchange would too) and resolves once it has loaded, or failed
+   * to, or after 10 s: the sender starts claiming only then, so its first requests are not
+   * handed to a thread still loading and come back late.
    */
-  readonly ready: Promise<void>;
+  start(): Promise<void>;
   /** Ends the thread; pending requests reject. */
   close(): Promise<void>;
 }
@@ -99,7 +100,7 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
-/** `ready` resolves after this even if the thread never says it is (it then fails its sends). */
+/** `start()` resolves after this even if the thread never says it is ready (it then fails its sends). */
 const READY_TIMEOUT_MS = 10_000;
 
 /** V8 heap limits of the thread, MiB. */
@@ -111,15 +112,15 @@ interface Waiting {
   unlisten(): void;
 }
 
-/** Starts the thread at once (so it is warm for the first send), and again on the next use after it died. */
+/** The thread starts on `start()` or the first exchange, and again on the next use after it died. */
 export function createDepartureGate(): DepartureGate {
   let worker: Worker | undefined;
   let nextId = 1;
   const waiting = new Map<number, Waiting>();
+  let everStarted = false;
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
-    setTimeout(resolve, READY_TIMEOUT_MS).unref();
   });
 
   function failAll(why: string): void {
@@ -132,6 +133,10 @@ export function createDepartureGate(): DepartureGate {
 
   function thread(): Worker {
     if (worker) return worker;
+    if (!everStarted) {
+      everStarted = true;
+      setTimeout(markReady, READY_TIMEOUT_MS).unref();
+    }
     // Its live data is a few dozen requests and sockets; without limits V8 let its heap grow to
     // ~100 MiB of garbage between collections (measured: +1.6 MiB/s at 100 sends/s).
     const w = new Worker(workerEntry(), { resourceLimits: THREAD_HEAP_LIMITS });
@@ -154,6 +159,7 @@ export function createDepartureGate(): DepartureGate {
       failAll(`the MTS departure thread failed: ${err.message}`);
     });
     w.on('exit', (code) => {
+      markReady();
       if (worker === w) worker = undefined;
       failAll(`the MTS departure thread exited (${code})`);
     });
@@ -161,7 +167,6 @@ export function createDepartureGate(): DepartureGate {
     return w;
   }
 
-  thread();
   return {
     exchange(transport, x, at, signal) {
       return new Promise((resolve, reject) => {
@@ -182,7 +187,10 @@ export function createDepartureGate(): DepartureGate {
     get pending() {
       return waiting.size;
     },
-    ready,
+    start() {
+      thread();
+      return ready;
+    },
     async close() {
       const w = worker;
       worker = undefined;

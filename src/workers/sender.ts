@@ -43,6 +43,11 @@ export type { SendingIncident };
 
 export interface SenderOptions {
   conn: Connection;
+  /**
+   * Awaited before the first claim: the service starts the MTS departure thread here and sends
+   * once it has loaded, so the first requests are not handed to a thread still loading.
+   */
+  beforeStart?: () => Promise<void>;
   /** The MTS client of a contract (its own credentials and client id). */
   mtsFor: (contract: Contract) => MtsClient;
   clock: Clock;
@@ -312,14 +317,8 @@ export function makeSender(opts: SenderOptions) {
         for (;;) {
           if (stopController.signal.aborted)
             return void (await requeue(m, now(), 'shutting down', false));
-          const mine = await mineUntil(m);
-          if (mine === null) {
-            log.warn(
-              { messageId: m.id },
-              'claim lost before sending; leaving the message to its new owner',
-            );
-            return;
-          }
+          const mine = await claimedUntil(m);
+          if (mine === null) return;
           attemptAt = Math.max(now(), Math.ceil(slot / 1000));
           const r = await mts.sendAt(
             request,
@@ -337,16 +336,7 @@ export function makeSender(opts: SenderOptions) {
       } else {
         if (!(await atSlot(contract, slot)))
           return void (await requeue(m, now(), 'shutting down', false));
-        // A claim is only sent while it is certainly ours: young, and our liveness lease fresh.
-        // A process frozen longer may have been swept; the new owner looks the message up
-        // (with the grace) before any resend, so leaving it is safe and sending it is not.
-        if (!(await stillMine(m))) {
-          log.warn(
-            { messageId: m.id },
-            'claim lost before sending; leaving the message to its new owner',
-          );
-          return;
-        }
+        if ((await claimedUntil(m)) === null) return;
         attemptAt = now();
         ({ messageId } = await mts.send(request));
       }
@@ -384,15 +374,26 @@ export function makeSender(opts: SenderOptions) {
   }
 
   /**
-   * Whether the claim is still ours. The common case costs nothing: a young claim and a fresh
-   * liveness lease cannot have been swept. Otherwise (a slow consent check, a frozen process)
-   * the lease is renewed and the claim read back.
+   * Until when the claim is known to be ours, or null (logged) when it is not: a claim is only
+   * sent while it is certainly ours. A process frozen longer may have been swept; the new owner
+   * looks the message up (with the grace) before any resend, so leaving it is safe and sending
+   * it is not.
    */
-  async function stillMine(m: Message): Promise<boolean> {
-    return (await mineUntil(m)) !== null;
+  async function claimedUntil(m: Message): Promise<number | null> {
+    const mine = await mineUntil(m);
+    if (mine === null)
+      log.warn(
+        { messageId: m.id },
+        'claim lost before sending; leaving the message to its new owner',
+      );
+    return mine;
   }
 
-  /** Until when the claim is known to be ours (see stillMine), or null when it is not. */
+  /**
+   * Until when the claim is known to be ours, or null. The common case costs nothing: a young
+   * claim and a fresh liveness lease cannot have been swept. Otherwise (a slow consent check, a
+   * frozen process) the lease is renewed and the claim read back.
+   */
   async function mineUntil(m: Message): Promise<number | null> {
     const fresh = Math.min(m.locked_at ?? 0, lastHeartbeat) + CLAIM_FRESH_MS;
     if (now() <= fresh) return fresh;
@@ -659,6 +660,8 @@ export function makeSender(opts: SenderOptions) {
 
   async function run(): Promise<void> {
     const signal = stopController.signal;
+    await opts.beforeStart?.();
+    if (signal.aborted) return;
     await heartbeat();
     const beat = setInterval(() => void heartbeat(), LIVENESS_TTL_MS / 3);
     beat.unref();

@@ -106,6 +106,21 @@ describe('the departure thread', () => {
     });
   });
 
+  it('start() resolves once the thread has loaded: a request due at once then leaves on time', async () => {
+    gate = createDepartureGate();
+    // Loading the thread takes ~100-300 ms from the TypeScript sources: a request handed over
+    // before then would find its slot long past and come back `late`.
+    await gate.start();
+    const t = Date.now() + 20;
+    expect(
+      await gate.exchange(transport, post('/send', 'first'), {
+        atMs: t,
+        maxLateMs: 15,
+        notAfterMs: t + 5000,
+      }),
+    ).toMatchObject({ status: 200 });
+  });
+
   it('does not send what would leave later than allowed, or after the claim deadline', async () => {
     gate = createDepartureGate();
     await warm(gate);
