@@ -50,8 +50,12 @@ async function main(): Promise<number> {
   // The Bitrix24 emulator (the whole sample CRM, the timeline logs, the consent reads) and the
   // MTS emulator in processes of their own: sharing one, the 115,000 contacts' Bitrix24 work
   // stalled the MTS emulator's event loop for up to 0.6 s, which the figures then measured.
-  const emu = await startEmulatorProcess();
-  const mtsEmu = await startEmulatorProcess();
+  // Both at nice 10: they stand in for MTS's and Bitrix24's servers, which do not share the
+  // service's cores in production. At nice 0, on two cores, the MTS emulator's growing heap
+  // (every message it accepted) and the 115,000-contact CRM took the cores from the service's
+  // departure thread often enough that 1.4 % of sends missed their slot by more than 5 ms.
+  const emu = await startEmulatorProcess({ nice: 10 });
+  const mtsEmu = await startEmulatorProcess({ nice: 10 });
   const db = await createBenchDb('sqlite');
   try {
     process.stderr.write(`seeding ${int(CONTACTS)} contacts (95 % with consent)…\n`);
@@ -96,6 +100,7 @@ async function main(): Promise<number> {
     rssNote('after campaign create');
     await cli(['campaign', 'start', String(created.id), '--json'], env);
     let peakRss = 0;
+    const cpuBefore = svc.cpuMs();
     const started = performance.now();
     for (;;) {
       await sleep(1000);
@@ -110,13 +115,15 @@ async function main(): Promise<number> {
       if (elapsed > (n / RATE) * 3 + 120)
         throw new Error(`only ${s} of ${n} accepted after ${fmt(elapsed, 0)} s`);
     }
+    const cpuS = (svc.cpuMs() - cpuBefore) / 1000;
+    const sendingS = (performance.now() - started) / 1000;
     const summary = await mtsEmu.call('mtsSummary', null);
     const times = (await mtsEmu.call('mtsSendTimes', null)).slice().sort((a, b) => a - b);
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
     const slot = 1000 / RATE;
     const lost = gaps.filter((g) => g > 2 * slot).reduce((a, g) => a + g - slot, 0) / 1000;
     process.stderr.write(
-      `MTS requests by kind ${JSON.stringify(summary.byKind)}; worst 1 s window ${summary.worstWindowSends} sends; ` +
+      `MTS requests by kind ${JSON.stringify(summary.byKind)}; on the emulator's arrival clock (its own pauses bunch arrivals; the tests measure windows): worst 1 s window ${summary.worstWindowSends} sends; ` +
         `${gaps.filter((g) => g > 2 * slot).length} gaps over 2 slots, ${fmt(lost, 1)} s lost in them; longest gap ${fmt(Math.max(...gaps), 0)} ms\n`,
     );
     const measured = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
@@ -140,6 +147,14 @@ async function main(): Promise<number> {
         target: '≤ 150 MiB',
         verdict: judge(hwm <= 150),
         value: hwm,
+      },
+      {
+        part: 'campaign',
+        figure: 'Service CPU time while sending (all its threads)',
+        measured: `${fmt(cpuS, 1)} s in ${fmt(sendingS, 0)} s (${fmt((100 * cpuS) / sendingS, 0)} % of one core)`,
+        target: '—',
+        verdict: 'INFO',
+        value: cpuS,
       },
       {
         part: 'campaign',
