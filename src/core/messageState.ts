@@ -1,4 +1,11 @@
-import { type Connection, finishClaim, type Message, type MessageState } from '../store/index.js';
+import {
+  addEvent,
+  type Connection,
+  finishClaim,
+  type Message,
+  type MessageEventKind,
+  type MessageState,
+} from '../store/index.js';
 import { b24StatusPatch } from './b24Status.js';
 
 /**
@@ -19,7 +26,8 @@ import { b24StatusPatch } from './b24Status.js';
  * | report    | queued, held, sending, ACCEPTD, UNKNOWN | ACCEPTD…REJECTD, UNKNOWN  | raw MTS triple, Bitrix24 status (core/applyReport)  |
  *
  * Final states (DELIVRD, EXPIRED, UNDELIV, REJECTD, failed) never change again. The moves
- * below each write only from the state the table names (finishClaim requires `sending`).
+ * below each write only from the state the table names (finishClaim requires `sending`), and
+ * each records itself in the message's history (`message_events`) in the same transaction.
  */
 export interface MessageStates {
   /** MTS returned a message_id. False when a report had already moved the message on. */
@@ -50,14 +58,23 @@ export function makeMessageStates(deps: {
   const commit = deps.commit ?? (<T>(fn: (conn: Connection) => Promise<T>) => fn(deps.conn));
   const finish = async (
     m: Message,
-    move: string,
+    move: MessageEventKind,
     to: MessageState,
     patch: Parameters<typeof finishClaim>[3],
     now: number,
+    detail: Record<string, unknown>,
   ) => {
-    const ok = await commit((conn) =>
-      finishClaim(conn, m.id, deps.workerId, { ...patch, state: to }, now),
-    );
+    const ok = await commit(async (conn) => {
+      if (!(await finishClaim(conn, m.id, deps.workerId, { ...patch, state: to }, now)))
+        return false;
+      await addEvent(conn, {
+        messageId: m.id,
+        kind: move,
+        at: now,
+        detail: { attempt: m.attempts, ...detail },
+      });
+      return true;
+    });
     if (ok) deps.onMove?.(move, to);
     return ok;
   };
@@ -77,6 +94,7 @@ export function makeMessageStates(deps: {
           ...b24StatusPatch(m, 'sent', now),
         },
         now,
+        { mtsMessageId },
       ),
     requeue: (m, r, now) =>
       finish(
@@ -90,6 +108,7 @@ export function makeMessageStates(deps: {
           ...(r.attemptedAt !== undefined ? { attempted_at: r.attemptedAt } : {}),
         },
         now,
+        { error: r.error, unsure: r.unsure, runAt: r.runAt },
       ),
     fail: (m, reason, lastError, now) =>
       finish(
@@ -104,7 +123,9 @@ export function makeMessageStates(deps: {
           ...b24StatusPatch(m, 'failed', now),
         },
         now,
+        { reason, error: lastError },
       ),
-    hold: (m, reason, now) => finish(m, 'hold', 'held', { hold_reason: reason, unsure: 0 }, now),
+    hold: (m, reason, now) =>
+      finish(m, 'hold', 'held', { hold_reason: reason, unsure: 0 }, now, { reason }),
   };
 }

@@ -49,8 +49,20 @@ export {
   type LaneCounts,
   type ScheduledCounts,
 } from './backlog.js';
-
-export { type ListedMessage, recentMessages } from './messageList.js';
+export {
+  addEvent,
+  addEvents,
+  eventsFor,
+  type MessageEvent,
+  type MessageEventKind,
+} from './events.js';
+export {
+  type ListedMessage,
+  type MessageSearchFilter,
+  recentMessages,
+  searchMessages,
+  searchMessagesQuery,
+} from './messageList.js';
 export {
   countByState,
   deferDueMarketing,
@@ -98,7 +110,13 @@ export {
 
 // Delivery reports and status polls.
 
-export { duePolls, findMessageForReport, saveReport, schedulePoll } from './reports.js';
+export {
+  duePolls,
+  findMessageForReport,
+  reportsFor,
+  saveReport,
+  schedulePoll,
+} from './reports.js';
 
 // Statuses out: pending Bitrix24 pushes.
 

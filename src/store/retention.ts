@@ -24,6 +24,7 @@ export async function deleteFinalBefore(
     ).map((r) => r.id);
     if (ids.length === 0) return 0;
     await trx.deleteFrom('delivery_reports').where('message_id', 'in', ids).execute();
+    await trx.deleteFrom('message_events').where('message_id', 'in', ids).execute();
     // A robot job that pointed at the message is finished too (its answer was sent or given up).
     await trx
       .deleteFrom('robot_jobs')

@@ -106,6 +106,17 @@ export interface DeliveryReportsTable {
   received_at: number;
 }
 
+/** One step of a message's history (migrations/0009_history.ts, store/events.ts). */
+export interface MessageEventsTable {
+  id: Generated<number>;
+  message_id: string;
+  at: number;
+  /** accept | requeue | fail | hold | push | push-refused */
+  kind: string;
+  /** JSON: the step's details (the MTS answer, the error, the status pushed…). */
+  detail: string;
+}
+
 /** One row per limiter: the lock that serializes its window decisions. */
 export interface RateLimitsTable {
   key: string;
@@ -290,6 +301,7 @@ export interface Database {
   portals: PortalsTable;
   messages: MessagesTable;
   delivery_reports: DeliveryReportsTable;
+  message_events: MessageEventsTable;
   rate_limits: RateLimitsTable;
   rate_events: RateEventsTable;
   leases: LeasesTable;

@@ -4,9 +4,11 @@ import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
 import { coerceError } from '../errors.js';
 import {
+  addEvents,
   type Connection,
   dropPush,
   inTransaction,
+  type MessageEvent,
   markPushedMany,
   markTimelineNoted,
   type PendingPush,
@@ -111,6 +113,15 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
       await inTransaction(opts.conn, async (conn) => {
         for (const p of items)
           await retryPush(conn, p.id, now + pushBackoffMs(p.push_attempts), e.message, now);
+        await addEvents(
+          conn,
+          items.map((p) => ({
+            messageId: p.id,
+            kind: 'push-refused' as const,
+            at: now,
+            detail: { status: p.b24_status, error: e.message, retry: true },
+          })),
+        );
       });
       return;
     }
@@ -129,6 +140,14 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     now: number,
   ): Promise<void> {
     const pushed: { id: string; status: string }[] = [];
+    const events: MessageEvent[] = [];
+    const refused = (p: PendingPush, error: string, retry: boolean) =>
+      events.push({
+        messageId: p.id,
+        kind: 'push-refused',
+        at: now,
+        detail: { status: p.b24_status, error, retry },
+      });
     for (const p of items) {
       const noteKeys = Object.keys(extras.get(p.id) ?? {});
       if (noteKeys.length) {
@@ -146,6 +165,15 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
       const r = results[`s_${p.id}`];
       if (r?.ok) {
         pushed.push({ id: p.id, status: p.b24_status });
+        events.push({
+          messageId: p.id,
+          kind: 'push',
+          at: now,
+          detail: {
+            status: p.b24_status,
+            ...(p.b24_message_id === null ? { timelineLog: true } : {}),
+          },
+        });
       } else if (
         r &&
         p.b24_message_id === null &&
@@ -158,12 +186,14 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
           'CRM timeline log of a campaign SMS refused',
         );
         await dropPush(conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
+        refused(p, `${r.error}: ${r.description ?? ''}`.trim(), false);
       } else if (r && /MESSAGE_NOT_FOUND/i.test(r.error)) {
         log.warn(
           { portalId, messageId: p.id, b24MessageId: p.b24_message_id },
           'Bitrix24 no longer knows this message; status dropped',
         );
         await dropPush(conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
+        refused(p, `${r.error}: ${r.description ?? ''}`.trim(), false);
       } else {
         const error = r
           ? `${r.error}: ${r.description ?? ''}`
@@ -173,9 +203,11 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
           'Bitrix24 refused a status update; will retry',
         );
         await retryPush(conn, p.id, now + pushBackoffMs(p.push_attempts), error, now);
+        refused(p, error, true);
       }
     }
     await markPushedMany(conn, pushed, now);
+    await addEvents(conn, events);
   }
 
   /**

@@ -37,6 +37,53 @@ describe('admin page, API, health and metrics', () => {
     expect(JSON.stringify(msgs)).not.toContain('1234567');
   });
 
+  it('finds the message by its number typed another way and shows its whole history', async () => {
+    const get = (path: string, token = TOKEN) =>
+      fetch(`${h.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get('/api/messages?phone=8029 123 45 67', 'wrong')).status).toBe(401);
+    const found = (await (
+      await get(`/api/messages?phone=${encodeURIComponent('8 (029) 123-45-67')}`)
+    ).json()) as { id: string; b24_message_id: string }[];
+    expect(found).toHaveLength(1);
+    expect((await (await get('/api/messages?phone=291112233')).json()) as unknown[]).toEqual([]);
+    const bad = await get('/api/messages?phone=12345');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/^phone: /);
+    expect((await get('/api/messages?from=yesterday')).status).toBe(400);
+
+    const id = found[0]?.id as string;
+    expect((await get(`/api/messages/${id}`, 'wrong')).status).toBe(401);
+    expect((await get('/api/messages/no-such-message')).status).toBe(404);
+    const history = (await (await get(`/api/messages/${id}`)).json()) as {
+      message: Record<string, unknown>;
+      steps: { at: number; kind: string; detail: Record<string, unknown> }[];
+    };
+    expect(history.message).toMatchObject({
+      text: 'hello',
+      phone: '+375 29 ***-**-67',
+      state: 'DELIVRD',
+      b24PushedStatus: 'delivered',
+      parts: 1,
+      encoding: 'GSM-7',
+    });
+    const kinds = history.steps.map((s) => s.kind);
+    expect(kinds[0]).toBe('received');
+    expect(kinds).toContain('accept');
+    const report = history.steps.find((s) => s.kind === 'report');
+    expect(report?.detail).toMatchObject({ source: 'dlr', state: 'DELIVRD' });
+    const lastPush = history.steps.filter((s) => s.kind === 'push').at(-1);
+    expect(lastPush?.detail).toEqual({ status: 'delivered' });
+    // In time order: received, accepted, reported, pushed.
+    const at = (k: string) => history.steps.findIndex((s) => s.kind === k);
+    expect(at('received')).toBeLessThan(at('accept'));
+    expect(at('accept')).toBeLessThan(at('report'));
+    expect(history.steps.indexOf(lastPush as never)).toBeGreaterThan(at('report'));
+    expect(history.steps.map((s) => s.at)).toEqual(
+      [...history.steps.map((s) => s.at)].sort((a, b) => a - b),
+    );
+    expect(JSON.stringify(history)).not.toContain('1234567');
+  });
+
   it('the status page shows counts only with the token; the in-portal page opens by POST', async () => {
     const closed = await (await fetch(`${h.url}/`)).text();
     expect(closed).not.toContain('DELIVRD');

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { DEFAULT_CONTRACT, upsertContract } from '../../src/store/contracts.js';
 import { type Connection, connect, migrate } from '../../src/store/index.js';
 import type { NewMessage } from '../../src/store/outbox.js';
 import { type Portal, upsertPortal } from '../../src/store/portals.js';
@@ -142,4 +143,24 @@ export function testMessage(over: Partial<NewMessage> = {}): NewMessage {
     alphaName: 'BRAND',
     ...over,
   };
+}
+
+/** The default MTS contract at rate 10 with Sender ID BRAND (store tests that claim). */
+export async function seedDefaultContract(conn: Connection, now: number): Promise<void> {
+  await upsertContract(
+    conn,
+    {
+      id: DEFAULT_CONTRACT,
+      label: 'test',
+      api_url: null,
+      client_id: '1',
+      login: null,
+      password_enc: null,
+      token_enc: null,
+      sender: 'BRAND',
+      sender_marketing: 'BRAND',
+      rate: 10,
+    },
+    now,
+  );
 }

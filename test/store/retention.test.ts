@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
+import { addEvent } from '../../src/store/events.js';
 import { insertMessage } from '../../src/store/outbox.js';
 import { saveReport } from '../../src/store/reports.js';
 import { makeRetention } from '../../src/workers/retention.js';
@@ -48,6 +49,12 @@ for (const dialect of DIALECTS)
           { messageId: message.id, mtsMessageId: 'x', source: 'dlr', body: {} },
           now - 200 * DAY,
         );
+        await addEvent(t.conn, {
+          messageId: message.id,
+          kind: 'accept',
+          at: now - 200 * DAY,
+          detail: {},
+        });
         ids[group].push(message.id);
       };
       for (let i = 0; i < 23; i++) await add('old', 181 * DAY);
@@ -74,6 +81,8 @@ for (const dialect of DIALECTS)
       );
       const reports = await t.conn.db.selectFrom('delivery_reports').select('message_id').execute();
       expect(reports.map((x) => x.message_id).sort()).toEqual(left.sort());
+      const events = await t.conn.db.selectFrom('message_events').select('message_id').execute();
+      expect(events.map((x) => x.message_id).sort()).toEqual(left.sort());
       // A second pass finds nothing.
       expect(await r.tick()).toBe(0);
     });

@@ -9,7 +9,6 @@ import {
   resumeContract,
   setPace,
   takeContractProbe,
-  upsertContract,
 } from '../../src/store/contracts.js';
 import type { Connection } from '../../src/store/index.js';
 import { migrate } from '../../src/store/index.js';
@@ -18,7 +17,13 @@ import { finishClaim, getMessage, insertMessage, releaseStale } from '../../src/
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
 import { markPushedMany, pendingPushes } from '../../src/store/pushes.js';
 import { takeRestSlot } from '../../src/store/restBudget.js';
-import { createTestDb, DIALECTS, testMessage as msg, type TestDb } from '../helpers/db.js';
+import {
+  createTestDb,
+  DIALECTS,
+  testMessage as msg,
+  seedDefaultContract,
+  type TestDb,
+} from '../helpers/db.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -50,22 +55,7 @@ for (const dialect of DIALECTS) {
         },
         T0,
       );
-      await upsertContract(
-        t.conn,
-        {
-          id: DEFAULT_CONTRACT,
-          label: 'test',
-          api_url: null,
-          client_id: '1',
-          login: null,
-          password_enc: null,
-          token_enc: null,
-          sender: 'BRAND',
-          sender_marketing: 'BRAND',
-          rate: 10,
-        },
-        T0,
-      );
+      await seedDefaultContract(t.conn, T0);
     });
     afterEach(() => t.cleanup());
 

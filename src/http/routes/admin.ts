@@ -2,17 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import type { Backlog } from '../../core/backlog.js';
-import { maskPhone } from '../../domain/phone.js';
+import { findMessages, messageHistory, SearchInputError } from '../../core/history.js';
+import { minskDayStart } from '../../domain/minskTime.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
-import {
-  type Connection,
-  countByState,
-  listPortals,
-  type MessageState,
-  queueDepth,
-  recentMessages,
-} from '../../store/index.js';
+import { type Connection, countByState, listPortals, queueDepth } from '../../store/index.js';
 
 export interface AdminDeps {
   conn: Connection;
@@ -69,22 +63,44 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     authorized(deps, req) ? overview(deps) : deny(deps, reply),
   );
 
-  app.get<{ Querystring: { limit?: string; state?: string } }>(
+  app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/messages',
     async (req, reply) => {
       if (!authorized(deps, req)) return deny(deps, reply);
-      const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 50) || 50));
-      const rows = await recentMessages(deps.conn, {
-        limit,
-        state: req.query.state as MessageState | undefined,
-      });
-      return rows.map((r) => ({
-        ...r,
-        phone: r.phone ? maskPhone(r.phone) : null,
-        phone_raw: undefined,
-      }));
+      const q = req.query;
+      const limit = Math.min(500, Math.max(1, Number(q.limit ?? 50) || 50));
+      try {
+        const day = (name: 'from' | 'to') => {
+          const v = q[name];
+          if (v === undefined || v === '') return undefined;
+          const start = minskDayStart(v);
+          if (start === undefined)
+            throw new SearchInputError(`${name}: expected a date YYYY-MM-DD, got "${v}"`);
+          return name === 'to' ? start + 86_400_000 : start;
+        };
+        return await findMessages(deps.conn, {
+          limit,
+          phone: q.phone,
+          state: q.state || undefined,
+          from: day('from'),
+          to: day('to'),
+          sender: q.sender || undefined,
+          campaign: q.campaign || undefined,
+        });
+      } catch (err) {
+        if (err instanceof SearchInputError)
+          return reply.code(400).send({ error: 'bad_request', message: err.message });
+        throw err;
+      }
     },
   );
+
+  app.get<{ Params: { id: string } }>('/api/messages/:id', async (req, reply) => {
+    if (!authorized(deps, req)) return deny(deps, reply);
+    const h = await messageHistory(deps.conn, req.params.id);
+    if (!h) return reply.code(404).send({ error: 'not_found', message: 'No such message.' });
+    return h;
+  });
 
   // The app's page inside Bitrix24 (the local application's handler path). Bitrix24 opens it
   // with a POST carrying the user's token and `?LANG=` (the user's language); it shows no

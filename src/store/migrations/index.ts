@@ -3,6 +3,7 @@ import type { Connection, DialectCaps } from '../dialects/types.js';
 import { consentMigration } from './0003_consent.js';
 import { schedulingMigration } from './0007_scheduling.js';
 import { campaignsMigration } from './0008_campaigns.js';
+import { historyMigration } from './0009_history.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -213,6 +214,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
     },
     '0007_scheduling': schedulingMigration(caps),
     '0008_campaigns': campaignsMigration(caps),
+    '0009_history': historyMigration(caps),
   };
 }
 
