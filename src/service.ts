@@ -356,6 +356,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     sandbox: config.sandbox,
     sendingStatus: () => sender.status(),
     backlog,
+    secureCookies: config.PUBLIC_URL.startsWith('https:'),
   });
   robotRoutes(app, { conn, clock, onJob: () => robots.wake() });
   dlrRoutes(app, {

@@ -84,10 +84,74 @@ describe('admin page, API, health and metrics', () => {
     expect(JSON.stringify(history)).not.toContain('1234567');
   });
 
-  it('the status page shows counts only with the token; the in-portal page opens by POST', async () => {
+  it('a login sets an HttpOnly SameSite cookie; a change with it needs the CSRF token; no token in URLs', async () => {
+    const loginWith = (token: string) =>
+      fetch(`${h.url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
+    expect((await loginWith('wrong')).status).toBe(401);
+    const ok = await loginWith(TOKEN);
+    expect(ok.status).toBe(200);
+    const setCookie = ok.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(
+      /^b24mts_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
+    );
+    expect(setCookie).not.toContain(TOKEN);
+    const { csrf } = (await ok.json()) as { csrf: string };
+    const cookie = setCookie.split(';')[0] as string;
+    const withCookie = (path: string, init: RequestInit = {}) =>
+      fetch(`${h.url}${path}`, { ...init, headers: { cookie, ...(init.headers ?? {}) } });
+
+    expect((await withCookie('/api/overview')).status).toBe(200);
+    expect(await (await withCookie('/api/session')).json()).toMatchObject({
+      authenticated: true,
+      csrf,
+    });
+    // A forged or altered cookie opens nothing.
+    const forged = `${cookie.slice(0, -3)}abc`;
+    expect((await fetch(`${h.url}/api/overview`, { headers: { cookie: forged } })).status).toBe(
+      401,
+    );
+    // The token in a URL opens nothing any more.
+    expect((await fetch(`${h.url}/api/overview?token=${TOKEN}`)).status).toBe(401);
+    expect(await (await fetch(`${h.url}/?token=${TOKEN}`)).text()).not.toContain('DELIVRD');
+    // A change with the cookie alone (what a forged cross-site request could send) is refused.
+    const noCsrf = await withCookie('/api/session', { method: 'DELETE' });
+    expect(noCsrf.status).toBe(403);
+    expect(((await noCsrf.json()) as { error: string }).error).toBe('csrf');
+    expect(
+      (await withCookie('/api/session', { method: 'DELETE', headers: { 'x-csrf-token': 'x' } }))
+        .status,
+    ).toBe(403);
+    const out = await withCookie('/api/session', {
+      method: 'DELETE',
+      headers: { 'x-csrf-token': csrf },
+    });
+    expect(out.status).toBe(200);
+    expect(out.headers.get('set-cookie')).toMatch(/^b24mts_session=; .*Max-Age=0/);
+  });
+
+  it('the status page shows a login form, then the counts; the in-portal page opens by POST', async () => {
     const closed = await (await fetch(`${h.url}/`)).text();
     expect(closed).not.toContain('DELIVRD');
-    const open = await (await fetch(`${h.url}/?token=${TOKEN}`)).text();
+    expect(closed).toContain('<form method="post" action="/login">');
+    const form = (token: string) =>
+      fetch(`${h.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${encodeURIComponent(token)}`,
+        redirect: 'manual',
+      });
+    const wrong = await form('nope');
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('Wrong token.');
+    const right = await form(TOKEN);
+    expect(right.status).toBe(303);
+    expect(right.headers.get('location')).toBe('/');
+    const cookie = (right.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const open = await (await fetch(`${h.url}/`, { headers: { cookie } })).text();
     expect(open).toContain('DELIVRD');
     expect(open).toContain(h.b24.domain);
     const inPortal = (lang?: string) =>

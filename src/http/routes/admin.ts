@@ -7,6 +7,15 @@ import { minskDayStart } from '../../domain/minskTime.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
 import { type Connection, countByState, listPortals, queueDepth } from '../../store/index.js';
+import {
+  cookieValue,
+  csrfToken,
+  issueSession,
+  readSession,
+  SESSION_COOKIE,
+  type Session,
+  sessionCookie,
+} from '../session.js';
 
 export interface AdminDeps {
   conn: Connection;
@@ -17,24 +26,63 @@ export interface AdminDeps {
   sendingStatus: () => { pausedUntil: number | null; pauseReason: string | null; inFlight: number };
   /** The waiting work explained (core/backlog.ts readBacklog). */
   backlog: (now: number) => Promise<Backlog>;
+  /** Session cookies carry `Secure` (PUBLIC_URL is https). */
+  secureCookies: boolean;
+}
+
+type Access = { ok: true; session?: Session } | { ok: false; why: 'unauthorized' | 'csrf' };
+
+/**
+ * Who may read and change: `Authorization: Bearer ADMIN_TOKEN` (scripts) or the session cookie
+ * of a login (pages); with the cookie, a change (any method but GET/HEAD) also needs the
+ * session's `X-CSRF-Token`. Without ADMIN_TOKEN everything is closed, except in sandbox mode.
+ */
+function access(deps: AdminDeps, req: FastifyRequest): Access {
+  if (!deps.adminToken) return deps.sandbox ? { ok: true } : { ok: false, why: 'unauthorized' };
+  const header = req.headers.authorization ?? '';
+  if (header.startsWith('Bearer '))
+    return timingSafeTokenEqual(header.slice(7), deps.adminToken)
+      ? { ok: true }
+      : { ok: false, why: 'unauthorized' };
+  const session = readSession(
+    deps.adminToken,
+    cookieValue(req.headers.cookie, SESSION_COOKIE),
+    deps.clock.now(),
+  );
+  if (!session) return { ok: false, why: 'unauthorized' };
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const sent = req.headers['x-csrf-token'];
+    if (
+      typeof sent !== 'string' ||
+      !timingSafeTokenEqual(sent, csrfToken(deps.adminToken, session))
+    )
+      return { ok: false, why: 'csrf' };
+  }
+  return { ok: true, session };
 }
 
 function authorized(deps: AdminDeps, req: FastifyRequest): boolean {
-  if (!deps.adminToken) return deps.sandbox;
-  const header = req.headers.authorization ?? '';
-  const token = header.startsWith('Bearer ')
-    ? header.slice(7)
-    : ((req.query as Record<string, string>).token ?? '');
-  return timingSafeTokenEqual(token, deps.adminToken);
+  return access(deps, req).ok;
 }
 
-function deny(deps: AdminDeps, reply: FastifyReply) {
+function deny(deps: AdminDeps, reply: FastifyReply, why: 'unauthorized' | 'csrf' = 'unauthorized') {
+  if (why === 'csrf')
+    return reply.code(403).send({
+      error: 'csrf',
+      message: "A change needs the session's X-CSRF-Token header (GET /api/session gives it).",
+    });
   return reply.code(401).send({
     error: 'unauthorized',
     message: deps.adminToken
-      ? 'Send Authorization: Bearer <ADMIN_TOKEN>.'
+      ? 'Log in (POST /api/session with the ADMIN_TOKEN) or send Authorization: Bearer <ADMIN_TOKEN>.'
       : 'Set ADMIN_TOKEN to use the admin API.',
   });
+}
+
+/** The token a login posted (JSON or a form). */
+function postedToken(body: unknown): string {
+  const t = body && typeof body === 'object' ? (body as Record<string, unknown>).token : undefined;
+  return typeof t === 'string' ? t : '';
 }
 
 async function overview(deps: AdminDeps) {
@@ -59,6 +107,46 @@ async function overview(deps: AdminDeps) {
 
 /** `/api/…` (JSON, ADMIN_TOKEN) and `GET /` (a status page). */
 export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const login = (reply: FastifyReply, token: string) => {
+    if (!deps.adminToken || !timingSafeTokenEqual(token, deps.adminToken)) return undefined;
+    const s = issueSession(deps.adminToken, deps.clock.now());
+    reply.header('set-cookie', sessionCookie(s.value, deps.secureCookies));
+    return s;
+  };
+
+  app.post('/api/session', async (req, reply) => {
+    if (!deps.adminToken)
+      return reply.code(400).send({
+        error: 'bad_request',
+        message: 'Set ADMIN_TOKEN to log in (sandbox mode without it is open).',
+      });
+    const s = login(reply, postedToken(req.body));
+    if (!s) return deny(deps, reply);
+    return { authenticated: true, csrf: s.csrf, expiresAt: s.session.expiresAt };
+  });
+  app.get('/api/session', async (req, reply) => {
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
+    return {
+      authenticated: true,
+      ...(a.session && deps.adminToken
+        ? { csrf: csrfToken(deps.adminToken, a.session), expiresAt: a.session.expiresAt }
+        : {}),
+    };
+  });
+  app.delete('/api/session', async (req, reply) => {
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
+    reply.header('set-cookie', sessionCookie(undefined, deps.secureCookies));
+    return { authenticated: false };
+  });
+  // The status page's login form (a plain POST; the page then reads with the cookie).
+  app.post('/login', async (req, reply) => {
+    if (login(reply, postedToken(req.body))) return reply.code(303).header('location', '/').send();
+    reply.code(401).type('text/html; charset=utf-8');
+    return statusPage(deps, null, 'Wrong token.');
+  });
+
   app.get('/api/overview', async (req, reply) =>
     authorized(deps, req) ? overview(deps) : deny(deps, reply),
   );
@@ -118,24 +206,34 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.post('/b24/app', inPortal);
 
   app.get('/', async (req, reply) => {
-    const open = authorized(deps, req);
-    const o = open ? await overview(deps) : null;
-    const banner = deps.sandbox
-      ? '<p class="sandbox">SANDBOX MODE — built-in emulators stand in for MTS and Bitrix24. No real SMS is sent.</p>'
-      : '';
-    const body = o
-      ? `<h2>Messages</h2><table>${Object.entries(o.messagesByState)
-          .map(([s, n]) => `<tr><td>${s}</td><td>${n}</td></tr>`)
-          .join('')}</table>
+    const o = authorized(deps, req) ? await overview(deps) : null;
+    reply.type('text/html; charset=utf-8');
+    return statusPage(deps, o, null);
+  });
+}
+
+/** The status page: the overview, or the login form when not logged in. */
+function statusPage(
+  deps: AdminDeps,
+  o: Awaited<ReturnType<typeof overview>> | null,
+  error: string | null,
+): string {
+  const banner = deps.sandbox
+    ? '<p class="sandbox">SANDBOX MODE — built-in emulators stand in for MTS and Bitrix24. No real SMS is sent.</p>'
+    : '';
+  const body = o
+    ? `<h2>Messages</h2><table>${Object.entries(o.messagesByState)
+        .map(([s, n]) => `<tr><td>${s}</td><td>${n}</td></tr>`)
+        .join('')}</table>
 <p>Queued: ${o.queue.queued} (due now ${o.queue.due})${o.sending.pausedUntil ? ` — <b>sending paused</b>: ${escapeHtml(o.sending.pauseReason ?? '')}` : ''}</p>
 <h2>Backlog</h2>${o.backlog.lines.length ? `<ul>${o.backlog.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '<p>nothing waits</p>'}
 <h2>Portals</h2><ul>${o.portals.map((p) => `<li>${escapeHtml(p.domain)} — ${p.status}${p.registeredAt ? ', provider registered' : ', <b>not registered</b>'}</li>`).join('') || '<li>none installed yet</li>'}</ul>`
-      : '<p>Add <code>?token=ADMIN_TOKEN</code> to see the status.</p>';
-    reply.type('text/html; charset=utf-8');
-    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>b24-mts-sms</title>
-<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:50rem}.sandbox{background:#ffe08a;padding:.8rem;font-weight:bold;border:2px solid #c90}td{padding:.2rem 1rem .2rem 0}</style>
+    : deps.adminToken
+      ? `<form method="post" action="/login"><label>ADMIN_TOKEN <input type="password" name="token" autocomplete="current-password" required></label> <button>Log in</button></form>${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}`
+      : '<p>Set <code>ADMIN_TOKEN</code> to see the status.</p>';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>b24-mts-sms</title>
+<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:50rem}.sandbox{background:#ffe08a;padding:.8rem;font-weight:bold;border:2px solid #c90}td{padding:.2rem 1rem .2rem 0}.error{color:#b00}</style>
 </head><body><h1>MTS Belarus SMS for Bitrix24</h1>${banner}${body}</body></html>`;
-  });
 }
 
 function escapeHtml(s: string): string {
