@@ -26,6 +26,7 @@ import {
 } from './core/register.js';
 import { restLimits } from './core/restLimits.js';
 import { makeSenderChoice } from './core/senderChoice.js';
+import { queueTestSms } from './core/testSms.js';
 import { makeTimelineNotes } from './core/timelineNote.js';
 import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
@@ -357,6 +358,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     sendingStatus: () => sender.status(),
     backlog,
     secureCookies: config.PUBLIC_URL.startsWith('https:'),
+    testSms: async (req) => {
+      const m = await queueTestSms({ conn, senderFor }, req, clock.now());
+      sender.wake();
+      return { id: m.id, state: m.state };
+    },
   });
   robotRoutes(app, { conn, clock, onJob: () => robots.wake() });
   dlrRoutes(app, {

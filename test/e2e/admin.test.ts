@@ -186,4 +186,42 @@ describe('admin page, API, health and metrics', () => {
     expect(metrics).toMatch(/b24mts_queue_depth 0/);
     expect(metrics).toMatch(/b24mts_b24_rest_requests\{portal="[^"]+"\} [1-9]/);
   });
+
+  it('a test SMS from the admin app is sent and its history shows it delivered', async () => {
+    const login = await fetch(`${h.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: TOKEN }),
+    });
+    const { csrf } = (await login.json()) as { csrf: string };
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const send = (body: unknown, headers: Record<string, string>) =>
+      fetch(`${h.url}/api/test-sms`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const sms = { to: '8 029 765-43-21', text: 'Test from the admin app' };
+    // The cookie alone (a cross-site form could send it) is refused, and nothing is queued.
+    expect((await send(sms, { cookie })).status).toBe(403);
+    expect(h.mts.sent).toHaveLength(1);
+    const bad = await send({ ...sms, to: '+375 17 123-45-67' }, { cookie, 'x-csrf-token': csrf });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/landline|mobile/i);
+    expect((await send({ to: sms.to }, { cookie, 'x-csrf-token': csrf })).status).toBe(400);
+
+    const ok = await send(sms, { cookie, 'x-csrf-token': csrf });
+    expect(ok.status).toBe(200);
+    const { id } = (await ok.json()) as { id: string; state: string };
+    const history = await waitFor(async () => {
+      const r = (await (
+        await fetch(`${h.url}/api/messages/${id}`, { headers: { cookie } })
+      ).json()) as { message: { state: string }; steps: { kind: string }[] };
+      return r.message.state === 'DELIVRD' ? r : null;
+    }, 'the test SMS delivered');
+    expect(history.steps.map((s) => s.kind)).toEqual(['received', 'accept', 'report']);
+    expect(h.mts.sent.at(-1)).toMatchObject({ text: sms.text });
+    // Scripts use the Bearer header, no CSRF token needed.
+    expect((await send(sms, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
 });

@@ -3,6 +3,7 @@ import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import type { Backlog } from '../../core/backlog.js';
 import { findMessages, messageHistory, SearchInputError } from '../../core/history.js';
+import { TestSmsInputError } from '../../core/testSms.js';
 import { minskDayStart } from '../../domain/minskTime.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
@@ -28,6 +29,8 @@ export interface AdminDeps {
   backlog: (now: number) => Promise<Backlog>;
   /** Session cookies carry `Secure` (PUBLIC_URL is https). */
   secureCookies: boolean;
+  /** Commits a test SMS (core/testSms.ts) and wakes the sender. */
+  testSms: (req: { to: unknown; text: unknown }) => Promise<{ id: string; state: string }>;
 }
 
 type Access = { ok: true; session?: Session } | { ok: false; why: 'unauthorized' | 'csrf' };
@@ -182,6 +185,22 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       }
     },
   );
+
+  app.post('/api/test-sms', async (req, reply) => {
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<
+      string,
+      unknown
+    >;
+    try {
+      return await deps.testSms({ to: body.to, text: body.text });
+    } catch (err) {
+      if (err instanceof TestSmsInputError)
+        return reply.code(400).send({ error: 'bad_request', message: err.message });
+      throw err;
+    }
+  });
 
   app.get<{ Params: { id: string } }>('/api/messages/:id', async (req, reply) => {
     if (!authorized(deps, req)) return deny(deps, reply);

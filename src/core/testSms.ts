@@ -1,0 +1,44 @@
+import { normalizePhone } from '../domain/phone.js';
+import { checkText } from '../domain/segments.js';
+import type { Connection, Message } from '../store/index.js';
+import { intakeSms } from './intake.js';
+import type { SenderFor } from './senderChoice.js';
+
+/** What a person typed into the test-SMS form that cannot be sent, in words. */
+export class TestSmsInputError extends Error {}
+
+/**
+ * One transactional SMS from the admin app's test form (source `test`): checked first, so a
+ * bad number or text is an answer to the person, not a stored failure; then committed like any
+ * other and sent by the sender (the caller wakes it), with the configured Sender ID and the
+ * default contract, and no portal (its status goes nowhere but the history).
+ */
+export async function queueTestSms(
+  deps: { conn: Connection; senderFor: SenderFor },
+  req: { to: unknown; text: unknown },
+  now: number,
+): Promise<Message> {
+  if (typeof req.to !== 'string' || typeof req.text !== 'string')
+    throw new TestSmsInputError('Give `to` (a phone number) and `text`.');
+  const phone = normalizePhone(req.to);
+  if (!phone.ok) throw new TestSmsInputError(phone.message);
+  const choice = await deps.senderFor(null, 'transactional');
+  const text = checkText(req.text, choice.maxParts);
+  if (!text.ok) throw new TestSmsInputError(text.reason);
+  const { message } = await intakeSms(
+    deps.conn,
+    {
+      portalId: null,
+      b24MessageId: null,
+      source: 'test',
+      kind: 'transactional',
+      to: req.to,
+      text: req.text,
+      alphaName: choice.alphaName,
+      route: choice.route,
+      maxParts: choice.maxParts,
+    },
+    now,
+  );
+  return message;
+}
