@@ -9,7 +9,8 @@
  * loaded code), for more frequent, mostly concurrent collections: bench:campaign's service
  * stayed ~10 MiB lower than at 20 %, at the same CPU time within noise. The young generation's
  * size, the other half of the memory budget, is fixed when the process starts: `npm start`
- * passes `--max-semi-space-size=1` (README, "Memory"); it applies to the departure thread too.
+ * passes `--max-semi-space-size=1` (README: the `serve` command, and "Figures" for what each
+ * setting saved); it applies to the departure thread too.
  */
 import { setFlagsFromString } from 'node:v8';
 
