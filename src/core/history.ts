@@ -1,3 +1,4 @@
+import { minskDayStart } from '../domain/minskTime.js';
 import { maskPhone, normalizePhone } from '../domain/phone.js';
 import { countSegments } from '../domain/segments.js';
 import { describeFailure, type ReportFields, stateFromReport } from '../domain/status.js';
@@ -10,6 +11,8 @@ import {
   reportsFor,
   searchMessages,
 } from '../store/index.js';
+
+const DAY_MS = 86_400_000;
 
 /** One step of a message's history, oldest first (admin API `GET /api/messages/:id`). */
 export interface HistoryStep {
@@ -134,15 +137,24 @@ export async function messageHistory(
 export interface MessageSearch {
   phone?: string | undefined;
   state?: string | undefined;
-  /** Epoch ms, inclusive / exclusive. */
-  from?: number | undefined;
-  to?: number | undefined;
+  /** Minsk dates `YYYY-MM-DD`, both included (the day the message was received). */
+  from?: string | undefined;
+  to?: string | undefined;
   sender?: string | undefined;
   campaign?: string | undefined;
   limit: number;
 }
 
 export class SearchInputError extends Error {}
+
+/** The start of a Minsk day given as `YYYY-MM-DD` (empty: no bound). */
+function dayStart(name: 'from' | 'to', v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const start = minskDayStart(v);
+  if (start === undefined)
+    throw new SearchInputError(`${name}: expected a date YYYY-MM-DD, got "${v}"`);
+  return start;
+}
 
 export async function findMessages(conn: Connection, q: MessageSearch) {
   let phone: string | undefined;
@@ -151,10 +163,14 @@ export async function findMessages(conn: Connection, q: MessageSearch) {
     if (!n.ok) throw new SearchInputError(`phone: ${n.message}`);
     phone = n.phone;
   }
+  const from = dayStart('from', q.from);
+  const to = dayStart('to', q.to);
   const rows = await searchMessages(conn, {
     ...q,
     phone,
     state: q.state as MessageState | undefined,
+    from,
+    to: to === undefined ? undefined : to + DAY_MS,
   });
   return rows.map((r) => ({
     ...r,

@@ -59,7 +59,6 @@ export {
 export {
   type ListedMessage,
   type MessageSearchFilter,
-  recentMessages,
   searchMessages,
   searchMessagesQuery,
 } from './messageList.js';

@@ -23,22 +23,6 @@ const LISTED = [
   'final_at',
 ] as const;
 
-/** The newest `limit` messages, optionally of one state (admin API). */
-export function recentMessages(
-  conn: Connection,
-  opts: { limit: number; state?: MessageState | undefined },
-) {
-  let q = conn.db
-    .selectFrom('messages')
-    .select(LISTED)
-    .orderBy('created_at', 'desc')
-    .limit(opts.limit);
-  if (opts.state) q = q.where('state', '=', opts.state);
-  return q.execute();
-}
-
-export type ListedMessage = Awaited<ReturnType<typeof recentMessages>>[number];
-
 /**
  * Messages matching every given filter, newest first (admin search). A number goes through the
  * (phone, created_at) index; without one, through the created_at index.
@@ -46,6 +30,8 @@ export type ListedMessage = Awaited<ReturnType<typeof recentMessages>>[number];
 export function searchMessages(conn: Connection, q: MessageSearchFilter) {
   return searchMessagesQuery(conn, q).execute();
 }
+
+export type ListedMessage = Awaited<ReturnType<typeof searchMessages>>[number];
 
 export interface MessageSearchFilter {
   /** Normalized (`+375…`). */

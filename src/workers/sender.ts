@@ -377,30 +377,21 @@ export function makeSender(opts: SenderOptions) {
    * Until when the claim is known to be ours, or null (logged) when it is not: a claim is only
    * sent while it is certainly ours. A process frozen longer may have been swept; the new owner
    * looks the message up (with the grace) before any resend, so leaving it is safe and sending
-   * it is not.
+   * it is not. The common case costs nothing: a young claim and a fresh liveness lease cannot
+   * have been swept. Otherwise (a slow consent check, a frozen process) the lease is renewed
+   * and the claim read back.
    */
   async function claimedUntil(m: Message): Promise<number | null> {
-    const mine = await mineUntil(m);
-    if (mine === null)
-      log.warn(
-        { messageId: m.id },
-        'claim lost before sending; leaving the message to its new owner',
-      );
-    return mine;
-  }
-
-  /**
-   * Until when the claim is known to be ours, or null. The common case costs nothing: a young
-   * claim and a fresh liveness lease cannot have been swept. Otherwise (a slow consent check, a
-   * frozen process) the lease is renewed and the claim read back.
-   */
-  async function mineUntil(m: Message): Promise<number | null> {
     const fresh = Math.min(m.locked_at ?? 0, lastHeartbeat) + CLAIM_FRESH_MS;
     if (now() <= fresh) return fresh;
     await heartbeat();
-    return now() - lastHeartbeat <= CLAIM_FRESH_MS && (await isClaimedBy(opts.conn, m.id, workerId))
-      ? lastHeartbeat + CLAIM_FRESH_MS
-      : null;
+    if (now() - lastHeartbeat <= CLAIM_FRESH_MS && (await isClaimedBy(opts.conn, m.id, workerId)))
+      return lastHeartbeat + CLAIM_FRESH_MS;
+    log.warn(
+      { messageId: m.id },
+      'claim lost before sending; leaving the message to its new owner',
+    );
+    return null;
   }
 
   async function onError(

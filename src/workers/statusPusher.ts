@@ -60,6 +60,21 @@ function pushBackoffMs(attempts: number): number {
   return Math.round(base * (0.75 + Math.random() * 0.5));
 }
 
+/** Bitrix24's refusal of one command, as stored and shown. */
+function refusal(r: { error: string; description?: string | undefined }): string {
+  return `${r.error}: ${r.description ?? ''}`.trim();
+}
+
+/** The history step of a status Bitrix24 refused or could not take (`retry`: it is tried again). */
+function refusedEvent(p: PendingPush, error: string, retry: boolean, now: number): MessageEvent {
+  return {
+    messageId: p.id,
+    kind: 'push-refused',
+    at: now,
+    detail: { status: p.b24_status, error, retry },
+  };
+}
+
 /**
  * Pushes message statuses to Bitrix24 (`messageservice.message.status.update`) in `batch`
  * calls of up to 50, one portal at a time, under the portal's leaky bucket (the REST client
@@ -115,12 +130,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
           await retryPush(conn, p.id, now + pushBackoffMs(p.push_attempts), e.message, now);
         await addEvents(
           conn,
-          items.map((p) => ({
-            messageId: p.id,
-            kind: 'push-refused' as const,
-            at: now,
-            detail: { status: p.b24_status, error: e.message, retry: true },
-          })),
+          items.map((p) => refusedEvent(p, e.message, true, now)),
         );
       });
       return;
@@ -142,12 +152,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     const pushed: { id: string; status: string }[] = [];
     const events: MessageEvent[] = [];
     const refused = (p: PendingPush, error: string, retry: boolean) =>
-      events.push({
-        messageId: p.id,
-        kind: 'push-refused',
-        at: now,
-        detail: { status: p.b24_status, error, retry },
-      });
+      events.push(refusedEvent(p, error, retry, now));
     for (const p of items) {
       const noteKeys = Object.keys(extras.get(p.id) ?? {});
       if (noteKeys.length) {
@@ -185,15 +190,17 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
           { portalId, messageId: p.id, error: r.error, description: r.description },
           'CRM timeline log of a campaign SMS refused',
         );
-        await dropPush(conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
-        refused(p, `${r.error}: ${r.description ?? ''}`.trim(), false);
+        const why = refusal(r);
+        await dropPush(conn, p.id, why, now);
+        refused(p, why, false);
       } else if (r && /MESSAGE_NOT_FOUND/i.test(r.error)) {
         log.warn(
           { portalId, messageId: p.id, b24MessageId: p.b24_message_id },
           'Bitrix24 no longer knows this message; status dropped',
         );
-        await dropPush(conn, p.id, `${r.error}: ${r.description ?? ''}`.trim(), now);
-        refused(p, `${r.error}: ${r.description ?? ''}`.trim(), false);
+        const why = refusal(r);
+        await dropPush(conn, p.id, why, now);
+        refused(p, why, false);
       } else {
         const error = r
           ? `${r.error}: ${r.description ?? ''}`

@@ -114,10 +114,18 @@ for (const dialect of DIALECTS)
           typed,
         ).toEqual([b.id, a.id]);
       expect(
-        (await findMessages(t.conn, { phone: '291234567', to: T0 + 1000, limit: 10 })).map(
+        (await findMessages(t.conn, { phone: '291234567', to: '2027-01-15', limit: 10 })).map(
           (r) => r.id,
         ),
       ).toEqual([a.id]);
+      expect(
+        (await findMessages(t.conn, { phone: '291234567', from: '2027-01-16', limit: 10 })).map(
+          (r) => r.id,
+        ),
+      ).toEqual([b.id]);
+      await expect(findMessages(t.conn, { from: 'yesterday', limit: 10 })).rejects.toBeInstanceOf(
+        SearchInputError,
+      );
       expect(await findMessages(t.conn, { sender: 'NOBODY', limit: 10 })).toEqual([]);
       expect(await findMessages(t.conn, { state: 'DELIVRD', limit: 10 })).toEqual([]);
       await expect(findMessages(t.conn, { phone: '12', limit: 10 })).rejects.toBeInstanceOf(

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inTransaction, ping } from '../../src/store/connection.js';
 import { moveWaitingMessages } from '../../src/store/contracts.js';
-import { recentMessages } from '../../src/store/messageList.js';
+import { searchMessages } from '../../src/store/messageList.js';
 import { getMessage, insertMessage, transition } from '../../src/store/outbox.js';
 import { failRobotJob, insertRobotJob, takeRobotJob } from '../../src/store/robotJobs.js';
 import { createTestDb, DIALECTS, seedPortal, type TestDb, testMessage } from '../helpers/db.js';
@@ -37,17 +37,17 @@ for (const dialect of DIALECTS)
       expect(await getMessage(t.conn, lost as string)).toBeUndefined();
     });
 
-    it('recentMessages lists the newest first, optionally of one state', async () => {
+    it('searchMessages lists the newest first, optionally of one state', async () => {
       const a = (await insertMessage(t.conn, testMessage(), T0)).message;
       const b = (await insertMessage(t.conn, testMessage(), T0 + 1)).message;
       const c = (await insertMessage(t.conn, testMessage({ failReason: 'bad' }), T0 + 2)).message;
-      expect((await recentMessages(t.conn, { limit: 10 })).map((m) => m.id)).toEqual([
+      expect((await searchMessages(t.conn, { limit: 10 })).map((m) => m.id)).toEqual([
         c.id,
         b.id,
         a.id,
       ]);
-      expect((await recentMessages(t.conn, { limit: 1 })).map((m) => m.id)).toEqual([c.id]);
-      const queued = await recentMessages(t.conn, { limit: 10, state: 'queued' });
+      expect((await searchMessages(t.conn, { limit: 1 })).map((m) => m.id)).toEqual([c.id]);
+      const queued = await searchMessages(t.conn, { limit: 10, state: 'queued' });
       expect(queued.map((m) => m.id)).toEqual([b.id, a.id]);
       expect(queued[0]).not.toHaveProperty('text');
     });

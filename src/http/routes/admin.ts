@@ -4,7 +4,6 @@ import type { Clock } from '../../clock.js';
 import type { Backlog } from '../../core/backlog.js';
 import { findMessages, messageHistory, SearchInputError } from '../../core/history.js';
 import { TestSmsInputError } from '../../core/testSms.js';
-import { minskDayStart } from '../../domain/minskTime.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
 import { type Connection, countByState, listPortals, queueDepth } from '../../store/index.js';
@@ -161,20 +160,12 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       const q = req.query;
       const limit = Math.min(500, Math.max(1, Number(q.limit ?? 50) || 50));
       try {
-        const day = (name: 'from' | 'to') => {
-          const v = q[name];
-          if (v === undefined || v === '') return undefined;
-          const start = minskDayStart(v);
-          if (start === undefined)
-            throw new SearchInputError(`${name}: expected a date YYYY-MM-DD, got "${v}"`);
-          return name === 'to' ? start + 86_400_000 : start;
-        };
         return await findMessages(deps.conn, {
           limit,
           phone: q.phone,
           state: q.state || undefined,
-          from: day('from'),
-          to: day('to'),
+          from: q.from,
+          to: q.to,
           sender: q.sender || undefined,
           campaign: q.campaign || undefined,
         });
