@@ -24,6 +24,7 @@ import { cpuPart } from './parts/cpu.js';
 import { historyPart } from './parts/history.js';
 import { idleWritesPart } from './parts/idleWrites.js';
 import { intakePart } from './parts/intake.js';
+import { overviewPart } from './parts/overview.js';
 import { ratePart } from './parts/rate.js';
 import { rssPart } from './parts/rss.js';
 
@@ -34,6 +35,7 @@ const PARTS: Record<(typeof PART_NAMES)[number], Part> = {
   history: historyPart,
   idle: idleWritesPart,
   rss: rssPart,
+  overview: overviewPart,
 };
 
 async function main(): Promise<number> {

@@ -67,3 +67,9 @@ export function coerceError(err: unknown): BaseError {
   const e = err instanceof Error ? err : new Error(String(err));
   return new BaseError(e.message, { action: 'retry', code: 'INTERNAL', ambiguous: true, cause: e });
 }
+
+/**
+ * Input a person got wrong (a date, a number, a setting), with a message that names it: the
+ * CLI exits 2 with the message, the admin API answers 400 with it.
+ */
+export class InputError extends Error {}

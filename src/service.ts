@@ -51,6 +51,7 @@ import { makeMarketingCurfew } from './workers/marketingCurfew.js';
 import { makeRetention, type Retention } from './workers/retention.js';
 import { makeRobotWorker, type RobotWorker } from './workers/robotWorker.js';
 import { makeSender, type Sender } from './workers/sender.js';
+import { makeStatsRollup, type StatsRollup } from './workers/statsRollup.js';
 import { makeStatusPoller, type StatusPoller } from './workers/statusPoller.js';
 import { makeStatusPusher, type StatusPusher } from './workers/statusPusher.js';
 
@@ -85,6 +86,8 @@ export interface Service {
   robots: RobotWorker;
   /** Deletes final messages older than RETENTION_DAYS. */
   retention: Retention;
+  /** Folds the delivery figures' deltas into daily rows (the overview reads those). */
+  statsRollup: StatsRollup;
   /** Keeps the local marketing-consent registry in step with each portal's CRM. */
   consent: ConsentSyncer;
   /** Campaigns: create (audience and estimate), start, pause, resume, cancel, test, status. */
@@ -167,17 +170,14 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const consentDeps = { conn, api: b24, clock, logger, field: config.CONSENT_FIELD };
   const consentSyncer = makeConsentSyncer({ ...consentDeps, holder: instanceId });
   const dlrKeys = makeDlrKeys({ conn, publicUrl: config.PUBLIC_URL });
-  const senderFor = makeSenderChoice({
-    conn,
-    contracts,
-    defaults: {
-      sender: config.mtsSender,
-      senderMarketing: config.mtsSenderMarketing,
-      quietHours: config.MARKETING_QUIET_HOURS,
-      maxParts: config.SMS_MAX_PARTS,
-      rate: config.MTS_RATE_LIMIT,
-    },
-  });
+  const senderDefaults = {
+    sender: config.mtsSender,
+    senderMarketing: config.mtsSenderMarketing,
+    quietHours: config.MARKETING_QUIET_HOURS,
+    maxParts: config.SMS_MAX_PARTS,
+    rate: config.MTS_RATE_LIMIT,
+  };
+  const senderFor = makeSenderChoice({ conn, contracts, defaults: senderDefaults });
   const alertAdmins = makeIncidentAlerts({ api: b24, conn, clock, logger, contracts });
 
   // Intake, delivery reports and send outcomes commit in shared groups (store/groupCommit.ts):
@@ -271,6 +271,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     days: config.RETENTION_DAYS,
     onDeleted: (n) => metrics.retention.inc(n),
   });
+  const statsRollup = makeStatsRollup({ conn, clock, logger, holder: instanceId });
 
   const campaigns = makeCampaigns({
     conn,
@@ -356,7 +357,15 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     adminToken: config.ADMIN_TOKEN,
     sandbox: config.sandbox,
     sendingStatus: () => sender.status(),
-    backlog,
+    statsDeps: () => ({ conn, now: clock.now(), quietHours, defaultRate: config.MTS_RATE_LIMIT }),
+    settings: {
+      ...senderDefaults,
+      consentField: config.CONSENT_FIELD,
+      restRate: config.B24_RATE,
+      restBurst: config.B24_BURST,
+      secretKey: config.SECRET_KEY,
+    },
+    register: (portalId) => registerPortals(registerDeps, portalId),
     secureCookies: config.PUBLIC_URL.startsWith('https:'),
     testSms: async (req) => {
       const m = await queueTestSms({ conn, senderFor }, req, clock.now());
@@ -386,6 +395,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     poller,
     robots,
     retention,
+    statsRollup,
     consent: consentSyncer,
     campaigns,
     campaignFeeder,
@@ -400,6 +410,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       robots.start();
       consentSyncer.start();
       retention.start();
+      statsRollup.start();
       campaignFeeder.start();
       curfew.start();
     },
@@ -415,6 +426,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         robots.stop(),
         consentSyncer.stop(),
         retention.stop(),
+        statsRollup.stop(),
         campaignFeeder.stop(),
         curfew.stop(),
       ]);

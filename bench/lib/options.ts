@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Dialect } from './database.js';
 import type { RuntimeKind } from './runtime.js';
 
-export const PART_NAMES = ['rate', 'cpu', 'intake', 'history', 'idle', 'rss'] as const;
+export const PART_NAMES = ['rate', 'cpu', 'intake', 'history', 'idle', 'rss', 'overview'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 interface NumericFlag {
@@ -41,6 +41,9 @@ export const NUMERIC = {
   'rss-seconds': { full: 45, quick: 10, help: 'memory sampling window' },
   'rss-post': { full: 2000, quick: 200, help: 'messages posted during the window' },
   'rss-mts-latency': { full: 5000, quick: 5000, help: 'MTS emulator latency (slow MTS), ms' },
+  'overview-rows': { full: 1_000_000, quick: 100_000, help: 'finished messages over 30 days' },
+  'overview-backlog': { full: 5000, quick: 1000, help: 'queued messages beside them' },
+  'overview-requests': { full: 20, quick: 10, help: 'timed GET /api/overview requests' },
   'max-minutes': { full: 25, quick: 10, help: 'hard time limit of the whole run' },
 } satisfies Record<string, NumericFlag>;
 
@@ -66,7 +69,7 @@ export function usage(): string {
     'npm run bench -- [flags]',
     `  --only ${PART_NAMES.join(',')}   parts to run (default all)`,
     '  --quick                  small scale (smoke run); explicit flags still win',
-    '  --db sqlite|postgres     backend of rate, cpu, intake, history, rss (default sqlite)',
+    '  --db sqlite|postgres     backend of rate, cpu, intake, history, rss, overview (default sqlite)',
     '  --rates 20,30            contracted rates (MTS_RATE_LIMIT) of the rate runs',
     '  --cpu-intake separate|same  intake on its own instance (default) or on the measured one',
     '  --idle-db sqlite,postgres   backends of the idle-writes part (postgres skipped when down)',

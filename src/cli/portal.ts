@@ -1,127 +1,21 @@
 import type { Command } from 'commander';
-import { alphaName } from '../config.js';
-import { encryptSecret } from '../core/secrets.js';
-import { parseQuietHours } from '../domain/quietHours.js';
+import {
+  applySettings,
+  type SettingsChange,
+  type SettingsInput,
+  settingsChange,
+} from '../core/portalSettings.js';
 import {
   connect,
-  DEFAULT_CONTRACT,
-  deleteContract,
-  inTransaction,
+  getContract,
+  getPortal,
   listContracts,
   listPortals,
   migrate,
-  moveWaitingMessages,
-  type PortalSettings,
   portalContractId,
   portalSettings,
-  updatePortalSettings,
-  upsertContract,
 } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
-
-interface SetOptions {
-  sender?: string;
-  senderMarketing?: string;
-  quietHours?: string;
-  timelineNotes?: string;
-  robotTrace?: string;
-  restRate?: string;
-  restBurst?: string;
-  enterprise?: boolean;
-  language?: string;
-  mtsClientId?: string;
-  mtsLogin?: string;
-  mtsPassword?: string;
-  mtsToken?: string;
-  mtsRate?: string;
-  mtsUrl?: string;
-  mtsDefault?: boolean;
-}
-
-/** The portal's own MTS contract from the `--mts-*` options, or null when none is given. */
-export function contractPatch(
-  o: SetOptions,
-  secretKey: string | undefined,
-): {
-  clientId: string;
-  login: string | null;
-  passwordEnc: string | null;
-  tokenEnc: string | null;
-  rate: number;
-  url: string | null;
-} | null {
-  const given = [o.mtsClientId, o.mtsLogin, o.mtsPassword, o.mtsToken, o.mtsRate, o.mtsUrl];
-  if (given.every((v) => v === undefined)) return null;
-  if (!o.mtsClientId || !/^\d+$/.test(o.mtsClientId))
-    throw new Error(
-      '--mts-client-id: the numeric client id from your MTS API paths is required with any --mts-* option',
-    );
-  if (!o.mtsToken && !(o.mtsLogin && o.mtsPassword))
-    throw new Error(
-      '--mts-login and --mts-password (or --mts-token) are required for a portal contract',
-    );
-  if ((o.mtsPassword || o.mtsToken) && !secretKey)
-    throw new Error(
-      'SECRET_KEY must be set to store an MTS password or token (it encrypts them at rest)',
-    );
-  const rate = o.mtsRate === undefined ? 10 : Number(o.mtsRate);
-  if (!(rate > 0 && rate <= 1000))
-    throw new Error('--mts-rate: requests per second, e.g. 10 or 30');
-  if (o.mtsUrl !== undefined && !/^https?:\/\//.test(o.mtsUrl))
-    throw new Error('--mts-url: an http(s) URL');
-  const key = secretKey as string;
-  return {
-    clientId: o.mtsClientId,
-    login: o.mtsLogin ?? null,
-    passwordEnc: o.mtsPassword ? encryptSecret(o.mtsPassword, key) : null,
-    tokenEnc: o.mtsToken ? encryptSecret(o.mtsToken, key) : null,
-    rate,
-    url: o.mtsUrl ? o.mtsUrl.replace(/\/+$/, '') : null,
-  };
-}
-
-/** Validates the options into a settings patch; throws with a message naming the option. */
-export function settingsPatch(o: SetOptions): PortalSettings {
-  const patch: PortalSettings = {};
-  const alpha = (v: string, flag: string) => {
-    const r = alphaName.safeParse(v);
-    if (!r.success) throw new Error(`${flag}: ${r.error.issues[0]?.message}`);
-    return r.data;
-  };
-  if (o.sender !== undefined) patch.sender = alpha(o.sender, '--sender');
-  if (o.senderMarketing !== undefined)
-    patch.senderMarketing = alpha(o.senderMarketing, '--sender-marketing');
-  if (o.quietHours !== undefined) {
-    parseQuietHours(o.quietHours);
-    patch.quietHours = o.quietHours;
-  }
-  if (o.timelineNotes !== undefined) {
-    if (!['on', 'off'].includes(o.timelineNotes)) throw new Error('--timeline-notes: on or off');
-    patch.timelineNotes = o.timelineNotes === 'on';
-  }
-  if (o.language !== undefined) {
-    if (o.language !== 'ru' && o.language !== 'en' && o.language !== 'auto')
-      throw new Error('--language: ru, en, or auto (the portal’s own language)');
-    patch.language = o.language === 'auto' ? undefined : o.language;
-  }
-  if (o.robotTrace !== undefined) {
-    if (!['log', 'comment', 'off'].includes(o.robotTrace))
-      throw new Error('--robot-trace: log, comment or off');
-    patch.robotTrace = o.robotTrace as 'log' | 'comment' | 'off';
-  }
-  if (o.enterprise) Object.assign(patch, { restRate: 5, restBurst: 250 });
-  if (o.restRate !== undefined) {
-    const n = Number(o.restRate);
-    if (!(n > 0)) throw new Error('--rest-rate: a positive number of requests per second');
-    patch.restRate = n;
-  }
-  if (o.restBurst !== undefined) {
-    const n = Number(o.restBurst);
-    if (!Number.isInteger(n) || n < 1) throw new Error('--rest-burst: a positive whole number');
-    patch.restBurst = n;
-  }
-  return patch;
-}
 
 export function portalCommand(program: Command): void {
   const portal = program
@@ -205,18 +99,21 @@ export function portalCommand(program: Command): void {
     .option('--mts-rate <n>', 'its contracted MTS requests per second (default 10)')
     .option('--mts-url <url>', 'its MTS API address (default MTS_API_URL)')
     .option('--mts-default', "drop the portal's own contract: it sends on the configured one again")
-    .action(async (memberId: string, o: SetOptions) => {
+    .option(
+      '--senders <alpha,…>',
+      'extra alpha names a manager may choose in the CRM (one Bitrix24 provider each; "" for none); run `register` after changing them',
+    )
+    .option(
+      '--alert-user-id <id>',
+      'the Bitrix24 user who gets alerts (default: the installing administrator)',
+    )
+    .action(async (memberId: string, o: Omit<SettingsInput, 'senders'> & { senders?: string }) => {
       const config = configOrExit();
-      let patch: PortalSettings;
-      let contract: ReturnType<typeof contractPatch>;
-      try {
-        patch = settingsPatch(o);
-        contract = contractPatch(o, config.SECRET_KEY);
-      } catch (err) {
-        fail((err as Error).message, 2);
-      }
-      if (Object.keys(patch).length === 0 && !contract && !o.mtsDefault)
-        fail('nothing to change: see `b24-mts-sms portal set --help`', 2);
+      const { senders, ...rest } = o;
+      const input: SettingsInput = {
+        ...rest,
+        ...(senders !== undefined ? { senders: senders.split(',') } : {}),
+      };
       const conn = connect(config.DATABASE_URL);
       try {
         await migrate(conn);
@@ -228,39 +125,26 @@ export function portalCommand(program: Command): void {
             `no installed portal with member_id or domain "${memberId}" (see \`b24-mts-sms portal list\`)`,
             2,
           );
-        const next = await updatePortalSettings(conn, known.id, patch, Date.now());
-        process.stdout.write(`${known.domain}: ${JSON.stringify(next)}\n`);
-        const id = portalContractId(known.id);
-        if (o.mtsDefault) {
-          // Messages already queued on it move back to the default contract.
-          await inTransaction(conn, async (tx) => {
-            await moveWaitingMessages(tx, id, DEFAULT_CONTRACT);
-            await deleteContract(tx, id);
+        let change: SettingsChange;
+        try {
+          change = settingsChange(input, {
+            secretKey: config.SECRET_KEY,
+            existing: await getContract(conn, portalContractId(known.id)),
           });
+        } catch (err) {
+          fail((err as Error).message, 2);
+        }
+        if (Object.keys(change.patch).length === 0 && !change.contract && !change.dropContract)
+          fail('nothing to change: see `b24-mts-sms portal set --help`', 2);
+        await applySettings(conn, known, change, Date.now());
+        const after = (await getPortal(conn, known.id)) ?? known;
+        process.stdout.write(`${known.domain}: ${JSON.stringify(portalSettings(after))}\n`);
+        if (change.dropContract)
           process.stdout.write(`${known.domain}: sends on the configured MTS account again\n`);
-        }
-        if (contract) {
-          const c = await upsertContract(
-            conn,
-            {
-              id,
-              label: `MTS contract of ${known.domain}`,
-              api_url: contract.url,
-              client_id: contract.clientId,
-              login: contract.login,
-              password_enc: contract.passwordEnc,
-              token_enc: contract.tokenEnc,
-              sender: patch.sender ?? portalSettings(known).sender ?? null,
-              sender_marketing:
-                patch.senderMarketing ?? portalSettings(known).senderMarketing ?? null,
-              rate: contract.rate,
-            },
-            Date.now(),
-          );
+        if (change.contract)
           process.stdout.write(
-            `${known.domain}: own MTS contract, client id ${c.client_id}, ${c.rate} req/s (secrets stored encrypted; the running service picks it up within seconds)\n`,
+            `${known.domain}: own MTS contract, client id ${change.contract.clientId}, ${change.contract.rate} req/s (secrets stored encrypted; the running service picks it up within seconds)\n`,
           );
-        }
       } finally {
         await conn.close();
       }

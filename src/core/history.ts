@@ -2,6 +2,7 @@ import { minskDayStart } from '../domain/minskTime.js';
 import { maskPhone, normalizePhone } from '../domain/phone.js';
 import { countSegments } from '../domain/segments.js';
 import { describeFailure, type ReportFields, stateFromReport } from '../domain/status.js';
+import { InputError } from '../errors.js';
 import { parseDeliveryReports, parseStatusAnswer } from '../mts/report.js';
 import {
   type Connection,
@@ -145,7 +146,7 @@ export interface MessageSearch {
   limit: number;
 }
 
-export class SearchInputError extends Error {}
+export class SearchInputError extends InputError {}
 
 /** The start of a Minsk day given as `YYYY-MM-DD` (empty: no bound). */
 function dayStart(name: 'from' | 'to', v: string | undefined): number | undefined {

@@ -21,6 +21,8 @@ export interface SmsRequest {
   /** Which MTS contract sends it, and one rate slot of that contract in ms (fair order). */
   route?: { contractId: string; vtStepMs: number };
   campaignId?: string | null;
+  /** The Bitrix24 provider CODE it came through, when not our default one (a chosen Sender ID). */
+  providerCode?: string | null;
   /** SMS_MAX_PARTS: the longest text accepted, in parts (default 5). */
   maxParts?: number;
 }
@@ -78,6 +80,7 @@ export async function intakeSms(
       failReason: reason ?? null,
       ...(req.route ? { contractId: req.route.contractId, vtStepMs: req.route.vtStepMs } : {}),
       ...(req.campaignId ? { campaignId: req.campaignId } : {}),
+      ...(req.providerCode ? { providerCode: req.providerCode } : {}),
     },
     now,
   );

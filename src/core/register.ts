@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Bitrix24Error } from '../bitrix24/errors.js';
 import type { Bitrix24Api } from '../bitrix24/types.js';
@@ -9,11 +10,37 @@ import {
   listPortals,
   markRegistered,
   type Portal,
+  type PortalSettings,
+  portalSettings,
 } from '../store/index.js';
 import { ROBOT_CODE, robotDefinition } from './robotDefinition.js';
 
 /** Our provider code in Bitrix24 (SPEC §3). */
 export const SENDER_CODE = 'mts_sms_by';
+
+/**
+ * The CODE of the provider of an extra Sender ID (SPEC §3: one provider per alpha name, so a
+ * manager chooses the alpha name in the CRM card and robots): `mts_sms_by.SHOP`. A CODE allows
+ * `[a-zA-Z0-9._-]` only: other characters become `-`, with a hash of the name so that two
+ * names never share a CODE.
+ */
+export function providerCode(alpha: string): string {
+  if (/^[A-Za-z0-9._-]+$/.test(alpha)) return `${SENDER_CODE}.${alpha}`;
+  const hash = createHash('sha256').update(alpha).digest('hex').slice(0, 6);
+  return `${SENDER_CODE}.${alpha.replace(/[^A-Za-z0-9._-]/g, '-')}-${hash}`;
+}
+
+/**
+ * The alpha name a provider CODE of this portal stands for: null for the default provider
+ * (the portal's own choice by message type applies), undefined for a CODE that is not ours.
+ */
+export function alphaForCode(
+  settings: Pick<PortalSettings, 'senders'>,
+  code: string,
+): string | null | undefined {
+  if (code === SENDER_CODE) return null;
+  return (settings.senders ?? []).find((a) => providerCode(a) === code);
+}
 
 export interface RegisterDeps {
   api: Bitrix24Api;
@@ -38,53 +65,85 @@ function isB24Error(err: unknown, code: string): boolean {
 }
 
 /**
- * Registers (or re-registers) our SMS provider in the portal. Idempotent: an existing
- * provider with our CODE is updated with the current HANDLER URL; when update is refused
- * the provider is deleted and added again.
+ * Registers (or re-registers) our SMS providers in the portal — the default one and one per
+ * extra Sender ID of its settings, removing the extra ones no longer set — and our robot.
+ * Idempotent: an existing provider with our CODE is updated with the current HANDLER URL; when
+ * update is refused the provider is deleted and added again.
  */
 export async function registerPortal(
   deps: RegisterDeps,
   portal: Portal,
 ): Promise<{ sender: 'added' | 'updated' | 'replaced'; robot: 'added' | 'updated' }> {
   const log = deps.logger.child({ portalId: portal.id, domain: portal.domain });
-  const params = {
-    CODE: SENDER_CODE,
-    TYPE: 'SMS',
-    HANDLER: handlerUrl(deps.publicUrl, portal),
-    // Maps keyed by language (messageservice-sender-add.md): each user sees their own.
-    NAME: PROVIDER_NAME,
-    DESCRIPTION: PROVIDER_DESCRIPTION,
-  };
-  let sender: 'added' | 'updated' | 'replaced' = 'added';
-  try {
-    await deps.api.call(portal.id, 'messageservice.sender.add', params);
-  } catch (err) {
-    if (!isB24Error(err, 'ERROR_SENDER_ALREADY_INSTALLED')) throw err;
-    try {
-      await deps.api.call(portal.id, 'messageservice.sender.update', {
-        CODE: SENDER_CODE,
-        HANDLER: params.HANDLER,
-        NAME: params.NAME,
-        DESCRIPTION: params.DESCRIPTION,
-      });
-      sender = 'updated';
-    } catch (updateErr) {
-      if (updateErr instanceof Bitrix24Error && updateErr.action !== 'permanent') throw updateErr;
-      log.warn(
-        { err: updateErr },
-        'messageservice.sender.update refused; deleting and adding the provider again',
-      );
-      await deps.api.call(portal.id, 'messageservice.sender.delete', { CODE: SENDER_CODE });
-      await deps.api.call(portal.id, 'messageservice.sender.add', params);
-      sender = 'replaced';
-    }
+  const sender = await registerProvider(deps, portal, SENDER_CODE, PROVIDER_NAME, log);
+  const extra = portalSettings(portal).senders ?? [];
+  for (const alpha of extra) {
+    const name = Object.fromEntries(
+      Object.entries(PROVIDER_NAME).map(([lang, n]) => [lang, `${n}: ${alpha}`]),
+    );
+    await registerProvider(deps, portal, providerCode(alpha), name, log);
   }
+  await removeStaleProviders(deps, portal, new Set(extra.map(providerCode)));
   const robot = await registerRobot(deps, portal);
   await bindAppEvents(deps, portal);
   await deps.afterRegister?.(portal);
   await markRegistered(deps.conn, portal.id, deps.clock.now());
-  log.info({ sender, robot }, 'SMS provider and robot registered in Bitrix24');
+  log.info({ sender, robot, senders: extra }, 'SMS providers and robot registered in Bitrix24');
   return { sender, robot };
+}
+
+/** One provider, added or brought up to date. */
+async function registerProvider(
+  deps: RegisterDeps,
+  portal: Portal,
+  code: string,
+  name: Record<string, string>,
+  log: Logger,
+): Promise<'added' | 'updated' | 'replaced'> {
+  const params = {
+    CODE: code,
+    TYPE: 'SMS',
+    HANDLER: handlerUrl(deps.publicUrl, portal),
+    // Maps keyed by language (messageservice-sender-add.md): each user sees their own.
+    NAME: name,
+    DESCRIPTION: PROVIDER_DESCRIPTION,
+  };
+  try {
+    await deps.api.call(portal.id, 'messageservice.sender.add', params);
+    return 'added';
+  } catch (err) {
+    if (!isB24Error(err, 'ERROR_SENDER_ALREADY_INSTALLED')) throw err;
+  }
+  try {
+    await deps.api.call(portal.id, 'messageservice.sender.update', {
+      CODE: code,
+      HANDLER: params.HANDLER,
+      NAME: params.NAME,
+      DESCRIPTION: params.DESCRIPTION,
+    });
+    return 'updated';
+  } catch (updateErr) {
+    if (updateErr instanceof Bitrix24Error && updateErr.action !== 'permanent') throw updateErr;
+    log.warn(
+      { err: updateErr, code },
+      'messageservice.sender.update refused; deleting and adding the provider again',
+    );
+    await deps.api.call(portal.id, 'messageservice.sender.delete', { CODE: code });
+    await deps.api.call(portal.id, 'messageservice.sender.add', params);
+    return 'replaced';
+  }
+}
+
+/** Deletes our extra-Sender-ID providers that the settings no longer list. */
+async function removeStaleProviders(
+  deps: RegisterDeps,
+  portal: Portal,
+  wanted: Set<string>,
+): Promise<void> {
+  const codes = await deps.api.call<string[]>(portal.id, 'messageservice.sender.list', {});
+  for (const code of Array.isArray(codes) ? codes : [])
+    if (code.startsWith(`${SENDER_CODE}.`) && !wanted.has(code))
+      await deps.api.call(portal.id, 'messageservice.sender.delete', { CODE: code });
 }
 
 /**
@@ -112,7 +171,10 @@ async function bindAppEvents(deps: RegisterDeps, portal: Portal): Promise<void> 
 
 /** Our robot for leads, deals, contacts and smart processes; updated in place when present. */
 async function registerRobot(deps: RegisterDeps, portal: Portal): Promise<'added' | 'updated'> {
-  const def = robotDefinition(robotHandlerUrl(deps.publicUrl, portal));
+  const def = robotDefinition(
+    robotHandlerUrl(deps.publicUrl, portal),
+    portalSettings(portal).senders ?? [],
+  );
   try {
     await deps.api.call(portal.id, 'bizproc.robot.add', def);
     return 'added';

@@ -3,7 +3,26 @@ export const ROBOT_CODE = 'mts_sms_robot';
 
 const DYNAMIC = 'Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic';
 
-export function robotDefinition(handler: string) {
+/**
+ * The robot as registered. With extra Sender IDs (portal settings `senders`), a "Sender ID"
+ * choice lists them; empty = the portal's Sender ID for the message type.
+ */
+export function robotDefinition(handler: string, senders: readonly string[] = []) {
+  const choice = senders.length
+    ? {
+        sender: {
+          Name: { ru: 'Имя отправителя (необязательно)', en: 'Sender ID (optional)' },
+          Type: 'select',
+          Options: {
+            '': 'По умолчанию / Default',
+            ...Object.fromEntries(senders.map((a) => [a, a])),
+          },
+          Default: '',
+          Required: 'N',
+          Multiple: 'N',
+        },
+      }
+    : {};
   return {
     CODE: ROBOT_CODE,
     HANDLER: handler,
@@ -45,6 +64,7 @@ export function robotDefinition(handler: string) {
         Required: 'N',
         Multiple: 'N',
       },
+      ...choice,
     },
     RETURN_PROPERTIES: {
       status: {

@@ -1,11 +1,12 @@
 import { normalizePhone } from '../domain/phone.js';
 import { checkText } from '../domain/segments.js';
+import { InputError } from '../errors.js';
 import type { Connection, Message } from '../store/index.js';
 import { intakeSms } from './intake.js';
 import type { SenderFor } from './senderChoice.js';
 
 /** What a person typed into the test-SMS form that cannot be sent, in words. */
-export class TestSmsInputError extends Error {}
+export class TestSmsInputError extends InputError {}
 
 /**
  * One transactional SMS from the admin app's test form (source `test`): checked first, so a

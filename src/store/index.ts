@@ -76,7 +76,15 @@ export {
   transition,
 } from './outbox.js';
 export type { MessageState } from './schema.js';
-export { deliveryStats, type StatsGrouping, type StatsRow } from './stats.js';
+export {
+  deliveryStats,
+  foldStatsDeltas,
+  groupCells,
+  type StatsCell,
+  type StatsGrouping,
+  type StatsRow,
+  statsCells,
+} from './stats.js';
 /** Columns to change on a message (a `transition` patch). */
 export type MessagePatch = Updateable<MessagesTable>;
 

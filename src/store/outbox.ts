@@ -27,6 +27,8 @@ export interface NewMessage {
   /** Lane: 0 transactional (default), 1 marketing and campaigns. */
   priority?: number;
   campaignId?: string | null;
+  /** The Bitrix24 provider CODE it came through, when not our default one. */
+  providerCode?: string | null;
   /**
    * Virtual-time step of the message's flow, ms: one rate slot of its contract (see
    * store/flows.ts). Default 100 (10/s).
@@ -108,6 +110,7 @@ export async function insertMessage(
     campaign_id: m.campaignId ?? null,
     hold_reason: null,
     attempted_at: null,
+    provider_code: m.providerCode ?? null,
     created_at: now,
     updated_at: now,
   };

@@ -13,6 +13,8 @@ export interface PortalSettings {
   sender?: string;
   /** Alpha name for marketing SMS (default MTS_SENDER_MARKETING). */
   senderMarketing?: string;
+  /** Extra alpha names a manager may choose in the CRM: one Bitrix24 provider each. */
+  senders?: string[];
   /** Leaky bucket of this portal's plan: 2/50 standard, 5/250 Enterprise. */
   restRate?: number;
   restBurst?: number;

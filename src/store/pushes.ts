@@ -5,6 +5,8 @@ export interface PendingPush {
   portal_id: string;
   /** Null for a campaign message: its final status is logged on the CRM record instead. */
   b24_message_id: string | null;
+  /** The provider CODE its status goes back under; null: the default one. */
+  provider_code: string | null;
   campaign_id: string | null;
   phone: string | null;
   text: string;
@@ -49,6 +51,7 @@ export async function pendingPushes(
       'id',
       'portal_id',
       'b24_message_id',
+      'provider_code',
       'campaign_id',
       'phone',
       'text',

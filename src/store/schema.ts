@@ -92,6 +92,8 @@ export interface MessagesTable {
   hold_reason: string | null;
   /** When the last send attempt started: the lookup grace counts from here. */
   attempted_at: number | null;
+  /** The Bitrix24 provider CODE it came through when not our default one (a chosen Sender ID). */
+  provider_code: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -291,6 +293,29 @@ export interface CampaignRecipientsTable {
   message_id: string | null;
 }
 
+/** Delivery figures of one key (migrations/0010_stats.ts): one row per key, folded from deltas. */
+export interface StatsDaysTable {
+  /** Minsk day number: days since 1970-01-01 of the message's creation in Europe/Minsk. */
+  day: number;
+  /** '' for messages without a portal (CLI, test SMS). */
+  portal_id: string;
+  alpha_name: string;
+  /** card | robot | marketing | campaign | test */
+  type: string;
+  /** '' for messages of no campaign. */
+  campaign_id: string;
+  total: number;
+  submitted: number;
+  delivered: number;
+  undelivered: number;
+  failed: number;
+}
+
+/** One change of one message's counters, written by the trigger on `messages`, not folded yet. */
+export interface StatsDeltasTable extends StatsDaysTable {
+  id: Generated<number>;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
@@ -302,6 +327,8 @@ export interface Database {
   messages: MessagesTable;
   delivery_reports: DeliveryReportsTable;
   message_events: MessageEventsTable;
+  stats_days: StatsDaysTable;
+  stats_deltas: StatsDeltasTable;
   rate_limits: RateLimitsTable;
   rate_events: RateEventsTable;
   leases: LeasesTable;

@@ -4,11 +4,9 @@ import type { Connection } from './dialects/types.js';
 /** How `deliveryStats` groups: Minsk day, alpha name, message type, campaign. */
 export type StatsGrouping = 'day' | 'sender' | 'type' | 'campaign';
 
-/** One group's counts; the Bitrix24 status decides delivered / undelivered / failed / pending. */
-export interface StatsRow {
-  /** Minsk day number (days since 1970-01-01) for `day`, else the alpha name, type or campaign id ('' for none). */
-  key: string | number;
-  /** Every message created in the range. */
+/** The counters kept per key; the Bitrix24 status decides delivered / undelivered / failed. */
+export interface StatsCounts {
+  /** Every message created. */
   total: number;
   /** Accepted by MTS (it has an acceptance time). */
   submitted: number;
@@ -17,72 +15,141 @@ export interface StatsRow {
   failed: number;
 }
 
-/** Europe/Minsk is UTC+3 all year (domain/minskTime.ts): a day is plain arithmetic. */
-const MINSK_OFFSET_MS = 3 * 3_600_000;
+/** The counters of one Minsk day, alpha name, type and campaign ('' for none). */
+export interface StatsCell extends StatsCounts {
+  day: number;
+  alphaName: string;
+  type: string;
+  campaignId: string;
+}
 
-/**
- * The message type of SPEC §6 from how intake stored it: a campaign's messages carry its id;
- * handler POSTs keep Bitrix24's module_id as `source` (crm = a CRM card, bizproc = a
- * workflow's SMS, sender = CRM marketing), our robot's are `robot`, the CLI's `send` is `cli`
- * (a test). Anything else goes by kind.
- */
-const TYPE = `case when campaign_id is not null then 'campaign'
-  when source = 'crm' then 'card'
-  when source in ('bizproc', 'robot') then 'robot'
-  when source = 'sender' then 'marketing'
-  when source = 'cli' then 'test'
-  when kind = 'marketing' then 'marketing'
-  else 'card' end`;
-
-/** Constant SQL (no parameters), so the SELECT and GROUP BY texts are the same expression. */
-const KEYS: Record<StatsGrouping, string> = {
-  day: `(created_at + ${MINSK_OFFSET_MS}) / 86400000`,
-  sender: 'alpha_name',
-  type: TYPE,
-  campaign: `coalesce(campaign_id, '')`,
-};
-
-/**
- * Delivery figures of the messages created in `[from, to)` (epoch ms), grouped by `by`,
- * optionally of one portal. Reads that range through the `messages_created` index: run on
- * demand (the `stats` command, the admin API), never in a loop.
- */
-export async function deliveryStats(conn: Connection, q: StatsQuery): Promise<StatsRow[]> {
-  const rows = await deliveryStatsQuery(conn, q).execute();
-  return rows.map((r) => ({
-    key: q.by === 'day' ? Number(r.key) : String(r.key),
-    total: Number(r.total),
-    submitted: Number(r.submitted ?? 0),
-    delivered: Number(r.delivered ?? 0),
-    undelivered: Number(r.undelivered ?? 0),
-    failed: Number(r.failed ?? 0),
-  }));
+/** One group's counts. */
+export interface StatsRow extends StatsCounts {
+  /** Minsk day number (days since 1970-01-01) for `day`, else the alpha name, type or campaign id ('' for none). */
+  key: string | number;
 }
 
 export interface StatsQuery {
-  from: number;
-  to: number;
-  by: StatsGrouping;
+  /** First Minsk day number, included. */
+  fromDay: number;
+  /** Last Minsk day number, included. */
+  toDay: number;
   portalId?: string | undefined;
 }
 
-/** The query of deliveryStats, built but not run (the store test explains it). */
-export function deliveryStatsQuery(conn: Connection, q: StatsQuery) {
-  const count = (cond: string) => sql<number>`sum(case when ${sql.raw(cond)} then 1 else 0 end)`;
-  let query = conn.db
-    .selectFrom('messages')
+const COUNTERS = ['total', 'submitted', 'delivered', 'undelivered', 'failed'] as const;
+const KEY = ['day', 'portal_id', 'alpha_name', 'type', 'campaign_id'] as const;
+
+/**
+ * The counters of the Minsk days `[fromDay, toDay]`, one cell per day, alpha name, type and
+ * campaign, optionally of one portal: the folded rows of `stats_days` (through its primary
+ * key, whose first column is the day) plus the deltas not folded yet (migrations/0010_stats.ts).
+ * Its cost follows the number of days, senders and types, not the number of messages.
+ */
+export async function statsCells(conn: Connection, q: StatsQuery): Promise<StatsCell[]> {
+  const rows = await statsCellsQuery(conn, q).execute();
+  return rows.map((r) => ({
+    day: Number(r.day),
+    alphaName: r.alpha_name,
+    type: r.type,
+    campaignId: r.campaign_id,
+    total: Number(r.total),
+    submitted: Number(r.submitted),
+    delivered: Number(r.delivered),
+    undelivered: Number(r.undelivered),
+    failed: Number(r.failed),
+  }));
+}
+
+/** The query of statsCells, built but not run (the store test explains it). */
+export function statsCellsQuery(conn: Connection, q: StatsQuery) {
+  const part = (table: 'stats_days' | 'stats_deltas') => {
+    let s = conn.db
+      .selectFrom(table)
+      .select(['day', 'alpha_name', 'type', 'campaign_id', ...COUNTERS])
+      .where('day', '>=', q.fromDay)
+      .where('day', '<=', q.toDay);
+    if (q.portalId !== undefined) s = s.where('portal_id', '=', q.portalId);
+    return s;
+  };
+  return conn.db
+    .selectFrom(part('stats_days').unionAll(part('stats_deltas')).as('s'))
     .select((eb) => [
-      sql<string | number>`${sql.raw(KEYS[q.by])}`.as('key'),
-      eb.fn.countAll<number>().as('total'),
-      count('accepted_at is not null').as('submitted'),
-      count(`b24_status = 'delivered'`).as('delivered'),
-      count(`b24_status = 'undelivered'`).as('undelivered'),
-      count(`b24_status = 'failed'`).as('failed'),
+      's.day',
+      's.alpha_name',
+      's.type',
+      's.campaign_id',
+      ...COUNTERS.map((c) => eb.fn.sum<number>(`s.${c}`).as(c)),
     ])
-    .where('created_at', '>=', q.from)
-    .where('created_at', '<', q.to)
-    .groupBy(sql.raw('1'))
-    .orderBy(sql.raw('1'));
-  if (q.portalId !== undefined) query = query.where('portal_id', '=', q.portalId);
-  return query;
+    .groupBy(['s.day', 's.alpha_name', 's.type', 's.campaign_id'])
+    .orderBy('s.day');
+}
+
+/** Cells summed by one grouping, in key order. */
+export function groupCells(cells: readonly StatsCell[], by: StatsGrouping): StatsRow[] {
+  const keyOf = (c: StatsCell): string | number =>
+    by === 'day' ? c.day : by === 'sender' ? c.alphaName : by === 'type' ? c.type : c.campaignId;
+  const groups = new Map<string | number, StatsRow>();
+  for (const c of cells) {
+    const key = keyOf(c);
+    let g = groups.get(key);
+    if (!g) {
+      g = { key, total: 0, submitted: 0, delivered: 0, undelivered: 0, failed: 0 };
+      groups.set(key, g);
+    }
+    for (const n of COUNTERS) g[n] += c[n];
+  }
+  return [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Delivery figures of the Minsk days `[fromDay, toDay]` grouped by `by`. */
+export async function deliveryStats(
+  conn: Connection,
+  q: StatsQuery & { by: StatsGrouping },
+): Promise<StatsRow[]> {
+  return groupCells(await statsCells(conn, q), q.by);
+}
+
+/**
+ * Folds up to `batch` of the oldest deltas into `stats_days` in one transaction and returns
+ * how many it folded. The deltas are deleted with RETURNING — one statement, so on PostgreSQL
+ * a delta committed meanwhile is either folded now or left for the next pass, never lost —
+ * then added per key in key order (the same lock order in every pass).
+ */
+export async function foldStatsDeltas(conn: Connection, batch = 5_000): Promise<number> {
+  return conn.db.transaction().execute(async (trx) => {
+    const moved = await trx
+      .deleteFrom('stats_deltas')
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('stats_deltas').select('id').orderBy('id').limit(batch),
+      )
+      .returning([...KEY, ...COUNTERS])
+      .execute();
+    const sums = new Map<string, (typeof moved)[number]>();
+    for (const d of moved) {
+      const k = JSON.stringify(KEY.map((c) => d[c]));
+      const s = sums.get(k);
+      if (!s) sums.set(k, { ...d });
+      else for (const n of COUNTERS) s[n] = Number(s[n]) + Number(d[n]);
+    }
+    const rows = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+    for (let i = 0; i < rows.length; i += 500)
+      await trx
+        .insertInto('stats_days')
+        .values(rows.slice(i, i + 500))
+        .onConflict((oc) =>
+          oc
+            .columns([...KEY])
+            .doUpdateSet(
+              Object.fromEntries(
+                COUNTERS.map((n) => [
+                  n,
+                  sql<number>`stats_days.${sql.ref(n)} + excluded.${sql.ref(n)}`,
+                ]),
+              ),
+            ),
+        )
+        .execute();
+    return moved.length;
+  });
 }

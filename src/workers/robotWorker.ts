@@ -113,7 +113,21 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
     const picked = override ? { ok: true as const, phone: override } : pickMobilePhone(doc);
     if (!picked.ok) return fail(job, picked.reason);
 
-    const { alphaName, quietHours, route, maxParts } = await opts.senderFor(job.portal_id, kind);
+    const choice = await opts.senderFor(job.portal_id, kind);
+    const { quietHours, route, maxParts } = choice;
+    // A Sender ID chosen in the robot: one of the portal's extra ones (settings `senders`).
+    const chosen = first(props.sender).trim();
+    let alphaName = choice.alphaName;
+    if (chosen && chosen !== alphaName) {
+      const portal = await getPortal(opts.conn, job.portal_id);
+      const allowed = (portal ? portalSettings(portal).senders : undefined) ?? [];
+      if (!allowed.includes(chosen))
+        return fail(
+          job,
+          `Sender ID "${chosen}" is not one of this portal's (${[alphaName, ...allowed].join(', ')})`,
+        );
+      alphaName = chosen;
+    }
     const now = opts.clock.now();
     // The message and the job's link to it commit together: a crash between them cannot
     // leave a message the job does not know about (and would queue again).

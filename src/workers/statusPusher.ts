@@ -101,7 +101,11 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
       }
       commands[`s_${p.id}`] = {
         method: 'messageservice.message.status.update',
-        params: { CODE: opts.senderCode, MESSAGE_ID: p.b24_message_id, STATUS: p.b24_status },
+        params: {
+          CODE: p.provider_code ?? opts.senderCode,
+          MESSAGE_ID: p.b24_message_id,
+          STATUS: p.b24_status,
+        },
       };
       Object.assign(commands, extras.get(p.id) ?? {});
     }

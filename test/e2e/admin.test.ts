@@ -19,14 +19,31 @@ describe('admin page, API, health and metrics', () => {
     ).toBe(401);
     const o = (await (
       await fetch(`${h.url}/api/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })
-    ).json()) as { portals: unknown[] };
+    ).json()) as { portals: unknown[]; byDay: { key: string; delivered: number }[] };
+    const one = { total: 1, submitted: 1, delivered: 1, undelivered: 0, failed: 0, pending: 0 };
     expect(o).toMatchObject({
       sandbox: false,
       database: 'sqlite',
-      messagesByState: { DELIVRD: 1 },
+      today: { ...one, delivery_rate: 1 },
+      last30: { ...one, delivery_rate: 1 },
+      bySender: [{ key: 'SANDBOX', submitted: 1, delivered: 1, pending: 0 }],
+      byType: [{ key: 'card', delivered: 1 }],
       backlog: { waiting: 0, oldestCreatedAt: null, lanes: [], lines: [] },
     });
+    expect(o.byDay).toHaveLength(30);
+    expect(o.byDay.map((d) => d.delivered).reduce((a, b) => a + b)).toBe(1);
+    expect(o.byDay.at(-1)).toMatchObject({ delivered: 1 });
     expect(o.portals).toHaveLength(1);
+
+    const stats = (await (
+      await fetch(`${h.url}/api/stats?by=type`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { by: string; rows: unknown[] };
+    expect(stats).toMatchObject({ by: 'type', rows: [{ key: 'card', delivered: 1 }] });
+    const wrongBy = await fetch(`${h.url}/api/stats?by=colour`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(wrongBy.status).toBe(400);
+    expect((await fetch(`${h.url}/api/stats`)).status).toBe(401);
     const msgs = (await (
       await fetch(`${h.url}/api/messages?state=DELIVRD`, {
         headers: { authorization: `Bearer ${TOKEN}` },
@@ -116,7 +133,7 @@ describe('admin page, API, health and metrics', () => {
     );
     // The token in a URL opens nothing any more.
     expect((await fetch(`${h.url}/api/overview?token=${TOKEN}`)).status).toBe(401);
-    expect(await (await fetch(`${h.url}/?token=${TOKEN}`)).text()).not.toContain('DELIVRD');
+    expect(await (await fetch(`${h.url}/?token=${TOKEN}`)).text()).not.toContain('last 30 days');
     // A change with the cookie alone (what a forged cross-site request could send) is refused.
     const noCsrf = await withCookie('/api/session', { method: 'DELETE' });
     expect(noCsrf.status).toBe(403);
@@ -135,7 +152,7 @@ describe('admin page, API, health and metrics', () => {
 
   it('the status page shows a login form, then the counts; the in-portal page opens by POST', async () => {
     const closed = await (await fetch(`${h.url}/`)).text();
-    expect(closed).not.toContain('DELIVRD');
+    expect(closed).not.toContain('last 30 days');
     expect(closed).toContain('<form method="post" action="/login">');
     const form = (token: string) =>
       fetch(`${h.url}/login`, {
@@ -152,7 +169,7 @@ describe('admin page, API, health and metrics', () => {
     expect(right.headers.get('location')).toBe('/');
     const cookie = (right.headers.get('set-cookie') ?? '').split(';')[0] as string;
     const open = await (await fetch(`${h.url}/`, { headers: { cookie } })).text();
-    expect(open).toContain('DELIVRD');
+    expect(open).toContain('<tr><td>delivered</td><td>1</td><td>1</td></tr>');
     expect(open).toContain(h.b24.domain);
     const inPortal = (lang?: string) =>
       fetch(`${h.url}/b24/app${lang ? `?LANG=${lang}` : ''}`, {

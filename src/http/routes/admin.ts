@@ -1,12 +1,28 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
-import type { Backlog } from '../../core/backlog.js';
-import { findMessages, messageHistory, SearchInputError } from '../../core/history.js';
-import { TestSmsInputError } from '../../core/testSms.js';
+import { findMessages, messageHistory } from '../../core/history.js';
+import {
+  applySettings,
+  readSettings,
+  type SettingsChange,
+  type SettingsDefaults,
+  type SettingsInput,
+  settingsChange,
+} from '../../core/portalSettings.js';
+import { readOverview, readStats, type StatsDeps } from '../../core/stats.js';
+import { InputError } from '../../errors.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
-import { type Connection, countByState, listPortals, queueDepth } from '../../store/index.js';
+import {
+  type Connection,
+  getContract,
+  listPortals,
+  type Portal,
+  portalContractId,
+  queueDepth,
+} from '../../store/index.js';
 import {
   cookieValue,
   csrfToken,
@@ -24,10 +40,14 @@ export interface AdminDeps {
   adminToken: string | undefined;
   sandbox: boolean;
   sendingStatus: () => { pausedUntil: number | null; pauseReason: string | null; inFlight: number };
-  /** The waiting work explained (core/backlog.ts readBacklog). */
-  backlog: (now: number) => Promise<Backlog>;
+  /** What the figures and the backlog are read with (core/stats.ts), as of now. */
+  statsDeps: () => StatsDeps;
   /** Session cookies carry `Secure` (PUBLIC_URL is https). */
   secureCookies: boolean;
+  /** What a portal without settings of its own gets, and SECRET_KEY (encrypts MTS secrets). */
+  settings: SettingsDefaults & { secretKey: string | undefined };
+  /** Registers the portal's providers and robot again (after its Sender IDs changed). */
+  register: (portalId: string) => Promise<unknown>;
   /** Commits a test SMS (core/testSms.ts) and wakes the sender. */
   testSms: (req: { to: unknown; text: unknown }) => Promise<{ id: string; state: string }>;
 }
@@ -88,16 +108,15 @@ function postedToken(body: unknown): string {
 }
 
 async function overview(deps: AdminDeps) {
-  const now = deps.clock.now();
+  const sd = deps.statsDeps();
   const portals = await listPortals(deps.conn);
   return {
     sandbox: deps.sandbox,
     database: deps.conn.caps.name,
     sending: deps.sendingStatus(),
-    queue: await queueDepth(deps.conn, now),
-    // On demand only (a person opened the page): the one count here that reads history.
-    messagesByState: await countByState(deps.conn),
-    backlog: await deps.backlog(now),
+    queue: await queueDepth(deps.conn, sd.now),
+    // today, last30, byDay, bySender, byType, backlog
+    ...(await readOverview(sd)),
     portals: portals.map((p) => ({
       id: p.id,
       domain: p.domain,
@@ -106,6 +125,88 @@ async function overview(deps: AdminDeps) {
     })),
   };
 }
+
+/** The portal a request names (`?portal=` member_id or domain), or the only one installed. */
+async function portalFor(
+  conn: Connection,
+  named: string | undefined,
+): Promise<{ portal: Portal } | { status: 400 | 404; message: string }> {
+  const portals = (await listPortals(conn)).filter((p) => p.status === 'active');
+  if (named) {
+    const p = portals.find((x) => x.id === named || x.domain === named);
+    return p ? { portal: p } : { status: 404, message: `No installed portal "${named}".` };
+  }
+  if (portals.length === 1) return { portal: portals[0] as Portal };
+  return portals.length === 0
+    ? { status: 404, message: 'No portal is installed yet.' }
+    : {
+        status: 400,
+        message: `Several portals are installed: name one with ?portal= (${portals.map((p) => p.domain).join(', ')}).`,
+      };
+}
+
+/** `PUT /api/settings`'s JSON, checked for shape; the rules are core/portalSettings.ts's. */
+const settingsBody = z
+  .object({
+    sender: z.string(),
+    senderMarketing: z.string(),
+    senders: z.array(z.string()),
+    quietHours: z.string(),
+    timelineNotes: z.boolean(),
+    robotTrace: z.string(),
+    language: z.string(),
+    restRate: z.number(),
+    restBurst: z.number(),
+    alertUserId: z.number(),
+    mts: z.union([
+      z.literal('default'),
+      z
+        .object({
+          clientId: z.string(),
+          login: z.string(),
+          password: z.string(),
+          token: z.string(),
+          rate: z.number(),
+          url: z.string(),
+        })
+        .partial()
+        .strict(),
+    ]),
+  })
+  .partial()
+  .strict();
+
+function settingsInput(body: z.infer<typeof settingsBody>): SettingsInput {
+  const { timelineNotes, restRate, restBurst, alertUserId, mts, ...plain } = body;
+  const str = (v: number | undefined) => (v === undefined ? undefined : String(v));
+  const input: SettingsInput = { ...plain };
+  if (timelineNotes !== undefined) input.timelineNotes = timelineNotes ? 'on' : 'off';
+  if (restRate !== undefined) input.restRate = str(restRate);
+  if (restBurst !== undefined) input.restBurst = str(restBurst);
+  if (alertUserId !== undefined) input.alertUserId = str(alertUserId);
+  if (mts === 'default') input.mtsDefault = true;
+  else if (mts) {
+    const fields = {
+      mtsClientId: mts.clientId,
+      mtsLogin: mts.login,
+      mtsPassword: mts.password,
+      mtsToken: mts.token,
+      mtsRate: str(mts.rate),
+      mtsUrl: mts.url,
+    };
+    for (const [k, v] of Object.entries(fields))
+      if (v !== undefined) input[k as keyof typeof fields] = v;
+  }
+  return input;
+}
+
+/** The API's names of the settings: `mtsPassword` → `mts.password`. */
+const apiName = (f: keyof SettingsInput): string =>
+  f === 'mtsDefault'
+    ? 'mts'
+    : f.startsWith('mts')
+      ? `mts.${f.charAt(3).toLowerCase()}${f.slice(4)}`
+      : f;
 
 /** `/api/…` (JSON, ADMIN_TOKEN) and `GET /` (a status page). */
 export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -153,14 +254,27 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     authorized(deps, req) ? overview(deps) : deny(deps, reply),
   );
 
+  app.get<{ Querystring: Record<string, string | undefined> }>('/api/stats', async (req, reply) => {
+    if (!authorized(deps, req)) return deny(deps, reply);
+    const q = req.query;
+    return answer(reply, () =>
+      readStats(deps.statsDeps(), {
+        by: q.by || undefined,
+        from: q.from || undefined,
+        to: q.to || undefined,
+        portal: q.portal || undefined,
+      }),
+    );
+  });
+
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/messages',
     async (req, reply) => {
       if (!authorized(deps, req)) return deny(deps, reply);
       const q = req.query;
       const limit = Math.min(500, Math.max(1, Number(q.limit ?? 50) || 50));
-      try {
-        return await findMessages(deps.conn, {
+      return answer(reply, () =>
+        findMessages(deps.conn, {
           limit,
           phone: q.phone,
           state: q.state || undefined,
@@ -168,12 +282,76 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
           to: q.to,
           sender: q.sender || undefined,
           campaign: q.campaign || undefined,
+        }),
+      );
+    },
+  );
+
+  app.get<{ Querystring: Record<string, string | undefined> }>(
+    '/api/settings',
+    async (req, reply) => {
+      if (!authorized(deps, req)) return deny(deps, reply);
+      const found = await portalFor(deps.conn, req.query.portal || undefined);
+      if (!('portal' in found))
+        return reply
+          .code(found.status)
+          .send({ error: errorName(found.status), message: found.message });
+      return readSettings(deps.conn, found.portal, deps.settings);
+    },
+  );
+
+  app.put<{ Querystring: Record<string, string | undefined> }>(
+    '/api/settings',
+    async (req, reply) => {
+      const a = access(deps, req);
+      if (!a.ok) return deny(deps, reply, a.why);
+      const found = await portalFor(deps.conn, req.query.portal || undefined);
+      if (!('portal' in found))
+        return reply
+          .code(found.status)
+          .send({ error: errorName(found.status), message: found.message });
+      const portal = found.portal;
+      const parsed = settingsBody.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.join('.') || 'body';
+        return reply.code(400).send({
+          error: 'bad_request',
+          message:
+            issue?.code === 'unrecognized_keys'
+              ? `${where === 'body' ? '' : `${where}: `}unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+              : `${where}: ${issue?.message ?? 'invalid'}`,
+        });
+      }
+      let change: SettingsChange;
+      try {
+        change = settingsChange(settingsInput(parsed.data), {
+          secretKey: deps.settings.secretKey,
+          existing: await getContract(deps.conn, portalContractId(portal.id)),
+          name: apiName,
         });
       } catch (err) {
-        if (err instanceof SearchInputError)
-          return reply.code(400).send({ error: 'bad_request', message: err.message });
+        if (err instanceof InputError) return badInput(reply, err);
         throw err;
       }
+      await applySettings(deps.conn, portal, change, deps.clock.now());
+      const sendersChanged = change.patch.senders !== undefined;
+      // New Sender IDs are providers in Bitrix24: register them now. The settings are saved
+      // either way; when Bitrix24 cannot be reached, `register` (or the next update) does it.
+      let registration: { ok: true } | { ok: false; error: string } | undefined;
+      if (sendersChanged)
+        registration = await deps.register(portal.id).then(
+          () => ({ ok: true as const }),
+          (err: unknown) => ({
+            ok: false as const,
+            error: `Bitrix24 did not take the providers: ${err instanceof Error ? err.message : String(err)}. The settings are saved; run \`b24-mts-sms register\` later.`,
+          }),
+        );
+      const after = (await listPortals(deps.conn)).find((p) => p.id === portal.id) ?? portal;
+      return {
+        ...(await readSettings(deps.conn, after, deps.settings)),
+        ...(registration ? { registration } : {}),
+      };
     },
   );
 
@@ -184,13 +362,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       string,
       unknown
     >;
-    try {
-      return await deps.testSms({ to: body.to, text: body.text });
-    } catch (err) {
-      if (err instanceof TestSmsInputError)
-        return reply.code(400).send({ error: 'bad_request', message: err.message });
-      throw err;
-    }
+    return answer(reply, () => deps.testSms({ to: body.to, text: body.text }));
   });
 
   app.get<{ Params: { id: string } }>('/api/messages/:id', async (req, reply) => {
@@ -232,8 +404,10 @@ function statusPage(
     ? '<p class="sandbox">SANDBOX MODE — built-in emulators stand in for MTS and Bitrix24. No real SMS is sent.</p>'
     : '';
   const body = o
-    ? `<h2>Messages</h2><table>${Object.entries(o.messagesByState)
-        .map(([s, n]) => `<tr><td>${s}</td><td>${n}</td></tr>`)
+    ? `<h2>Messages</h2><table><tr><th></th><th>today</th><th>last 30 days</th></tr>${(
+        ['total', 'submitted', 'delivered', 'undelivered', 'failed', 'pending'] as const
+      )
+        .map((k) => `<tr><td>${k}</td><td>${o.today[k]}</td><td>${o.last30[k]}</td></tr>`)
         .join('')}</table>
 <p>Queued: ${o.queue.queued} (due now ${o.queue.due})${o.sending.pausedUntil ? ` — <b>sending paused</b>: ${escapeHtml(o.sending.pauseReason ?? '')}` : ''}</p>
 <h2>Backlog</h2>${o.backlog.lines.length ? `<ul>${o.backlog.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '<p>nothing waits</p>'}
@@ -244,6 +418,24 @@ function statusPage(
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>b24-mts-sms</title>
 <style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:50rem}.sandbox{background:#ffe08a;padding:.8rem;font-weight:bold;border:2px solid #c90}td{padding:.2rem 1rem .2rem 0}.error{color:#b00}</style>
 </head><body><h1>MTS Belarus SMS for Bitrix24</h1>${banner}${body}</body></html>`;
+}
+
+function badInput(reply: FastifyReply, err: InputError) {
+  return reply.code(400).send({ error: 'bad_request', message: err.message });
+}
+
+/** The answer of `run`, or a 400 with the message when the input was wrong. */
+async function answer<T>(reply: FastifyReply, run: () => Promise<T>) {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof InputError) return badInput(reply, err);
+    throw err;
+  }
+}
+
+function errorName(status: 400 | 404): 'bad_request' | 'not_found' {
+  return status === 400 ? 'bad_request' : 'not_found';
 }
 
 function escapeHtml(s: string): string {

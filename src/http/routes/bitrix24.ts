@@ -8,7 +8,7 @@ import {
 } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import type { IntakeResult, SenderChoice, SmsRequest } from '../../core/intake.js';
-import { SENDER_CODE } from '../../core/register.js';
+import { alphaForCode, providerCode, SENDER_CODE } from '../../core/register.js';
 import { type OAuthVerifier, verifyAppEvent } from '../../core/verifyInstall.js';
 import {
   type Connection,
@@ -16,6 +16,7 @@ import {
   getPortalByHandlerKey,
   markUninstalled,
   type Portal,
+  portalSettings,
   updatePortalSettings,
   upsertPortal,
 } from '../../store/index.js';
@@ -206,15 +207,22 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         .code(403)
         .send({ error: 'forbidden', message: 'member_id does not match this handler key' });
     }
-    if (sms.code && sms.code !== SENDER_CODE) {
+    // The provider the manager chose: ours by default, or the one of an extra Sender ID.
+    const code = sms.code || SENDER_CODE;
+    const settings = portalSettings(portal);
+    const chosen = alphaForCode(settings, code);
+    if (chosen === undefined) {
+      const ours = [SENDER_CODE, ...(settings.senders ?? []).map(providerCode)];
       return badRequest(
         reply,
-        `unknown provider code "${sms.code}"; this handler serves "${SENDER_CODE}"`,
+        `unknown provider code "${sms.code}"; this portal's providers are ${ours.join(', ')}`,
       );
     }
     const marketing = sms.moduleId === 'sender';
     const kind = marketing ? 'marketing' : 'transactional';
-    const { alphaName, quietHours, route, maxParts } = await deps.senderFor(portal, kind);
+    const choice = await deps.senderFor(portal, kind);
+    const { quietHours, route, maxParts } = choice;
+    const alphaName = chosen ?? choice.alphaName;
     const consent =
       marketing && deps.consentAtIntake
         ? await deps.consentAtIntake(portal.id, sms.messageTo)
@@ -231,6 +239,7 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         quietHours,
         route,
         maxParts,
+        ...(chosen !== null ? { providerCode: code } : {}),
         ...(consent.allowed ? {} : { refuse: consent.reason }),
         bindings: sms.bindings.map((b) => ({ OWNER_TYPE_ID: b.ownerTypeId, OWNER_ID: b.ownerId })),
       },

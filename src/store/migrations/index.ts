@@ -4,6 +4,8 @@ import { consentMigration } from './0003_consent.js';
 import { schedulingMigration } from './0007_scheduling.js';
 import { campaignsMigration } from './0008_campaigns.js';
 import { historyMigration } from './0009_history.js';
+import { statsMigration } from './0010_stats.js';
+import { providerCodeMigration } from './0011_provider_code.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -215,6 +217,8 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
     '0007_scheduling': schedulingMigration(caps),
     '0008_campaigns': campaignsMigration(caps),
     '0009_history': historyMigration(caps),
+    '0010_stats': statsMigration(caps),
+    '0011_provider_code': providerCodeMigration,
   };
 }
 
