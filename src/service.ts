@@ -14,6 +14,7 @@ import {
 import { readBacklog } from './core/backlog.js';
 import { type Campaigns, makeCampaigns } from './core/campaigns/campaigns.js';
 import { type MtsAccount, makeContractDirectory } from './core/contracts.js';
+import { loadCrmDocument, mobilePhones } from './core/crmDocument.js';
 import { makeDlrKeys } from './core/dlrKeys.js';
 import { makeIncidentAlerts } from './core/incidentAlerts.js';
 import { intakeSms } from './core/intake.js';
@@ -28,6 +29,7 @@ import { restLimits } from './core/restLimits.js';
 import { makeSenderChoice } from './core/senderChoice.js';
 import { queueTestSms } from './core/testSms.js';
 import { makeTimelineNotes } from './core/timelineNote.js';
+import { verifyAppOpen } from './core/verifyAppOpen.js';
 import { parseQuietHours } from './domain/quietHours.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -42,6 +44,7 @@ import type { MtsClient } from './mts/types.js';
 import {
   type Connection,
   connect,
+  getMessage,
   makeGroupCommit,
   makeTokenStore,
   migrate,
@@ -366,6 +369,17 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       secretKey: config.SECRET_KEY,
     },
     register: (portalId) => registerPortals(registerDeps, portalId),
+    app: {
+      secret: b24Creds.clientSecret,
+      open: (o) => verifyAppOpen({ conn, clientId: b24Creds.clientId }, o),
+      recordPhones: async (portalId, record) =>
+        mobilePhones(await loadCrmDocument(b24, portalId, record)),
+      visible: async (grant, id) => {
+        const m = await getMessage(conn, id);
+        if (!m || m.portal_id !== grant.portalId) return false;
+        return !grant.record || (m.phone !== null && (grant.phones ?? []).includes(m.phone));
+      },
+    },
     secureCookies: config.PUBLIC_URL.startsWith('https:'),
     testSms: async (req) => {
       const m = await queueTestSms({ conn, senderFor }, req, clock.now());

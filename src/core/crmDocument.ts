@@ -101,3 +101,18 @@ export function pickMobilePhone(
       : 'no phone number in the CRM record (or its contact)',
   };
 }
+
+/**
+ * Every mobile number of the document's people — its own (a lead's, a contact's), its contact's
+ * and its company's — normalized, each once: whom an SMS about this record may have gone to
+ * (a CRM card tab lists the messages to these numbers).
+ */
+export function mobilePhones(doc: CrmDocument): string[] {
+  const out = new Set<string>();
+  for (const record of [doc.lead, doc.contact, doc.company, doc.deal, doc.item])
+    for (const v of phonesOf(record)) {
+      const n = normalizePhone(String(v.VALUE ?? ''));
+      if (n.ok) out.add(n.phone);
+    }
+  return [...out];
+}

@@ -143,6 +143,10 @@ export interface MessageSearch {
   to?: string | undefined;
   sender?: string | undefined;
   campaign?: string | undefined;
+  /** One portal's messages only (a page opened inside Bitrix24). */
+  portalId?: string | undefined;
+  /** Only messages to these numbers (a CRM card's tab). */
+  phones?: readonly string[] | undefined;
   limit: number;
 }
 

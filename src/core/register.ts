@@ -14,6 +14,7 @@ import {
   portalSettings,
 } from '../store/index.js';
 import { ROBOT_CODE, robotDefinition } from './robotDefinition.js';
+import { CRM_TABS } from './verifyAppOpen.js';
 
 /** Our provider code in Bitrix24 (SPEC §3). */
 export const SENDER_CODE = 'mts_sms_by';
@@ -86,6 +87,7 @@ export async function registerPortal(
   await removeStaleProviders(deps, portal, new Set(extra.map(providerCode)));
   const robot = await registerRobot(deps, portal);
   await bindAppEvents(deps, portal);
+  await bindCardTabs(deps, portal, log);
   await deps.afterRegister?.(portal);
   await markRegistered(deps.conn, portal.id, deps.clock.now());
   log.info({ sender, robot, senders: extra }, 'SMS providers and robot registered in Bitrix24');
@@ -157,14 +159,44 @@ async function bindAppEvents(deps: RegisterDeps, portal: Portal): Promise<void> 
     try {
       await deps.api.call(portal.id, 'event.bind', { event, handler });
     } catch (err) {
-      if (
-        !(
-          err instanceof Bitrix24Error &&
-          err.action === 'permanent' &&
-          /already/i.test(`${err.description ?? ''} ${err.message}`)
-        )
-      )
-        throw err;
+      if (!alreadyBound(err)) throw err;
+    }
+  }
+}
+
+/** True when Bitrix24 refused a bind because it is already in place ("Handler already binded"). */
+function alreadyBound(err: unknown): boolean {
+  return (
+    err instanceof Bitrix24Error &&
+    err.action === 'permanent' &&
+    /already/i.test(`${err.description ?? ''} ${err.message}`)
+  );
+}
+
+/**
+ * An "SMS" tab in the deal, contact and lead cards (`placement.bind`, scope `placement`): that
+ * record's messages, on the app's page. Not essential to sending: an app created without the
+ * `placement` scope still registers, with a warning that says what to add.
+ */
+async function bindCardTabs(deps: RegisterDeps, portal: Portal, log: Logger): Promise<void> {
+  for (const placement of Object.keys(CRM_TABS)) {
+    try {
+      await deps.api.call(portal.id, 'placement.bind', {
+        PLACEMENT: placement,
+        HANDLER: `${deps.publicUrl}/b24/app`,
+        TITLE: 'SMS',
+        LANG_ALL: { ru: { TITLE: 'SMS' }, en: { TITLE: 'SMS' } },
+      });
+    } catch (err) {
+      if (alreadyBound(err)) continue;
+      if (err instanceof Bitrix24Error && err.action === 'permanent') {
+        log.warn(
+          { err: err.message, placement },
+          'the SMS tab of CRM cards could not be added: give the local application the "placement" scope, then run `register`',
+        );
+        return;
+      }
+      throw err;
     }
   }
 }

@@ -16,6 +16,18 @@ export const NOT_DELIVERED: Localized = { ru: 'SMS не доставлено', e
 
 /** The app's page inside Bitrix24 (`/b24/app`). */
 export const APP_PAGE = {
+  refused: {
+    ru: 'Эта страница открывается только из Битрикс24, где установлено приложение.',
+    en: 'This page opens only from the Bitrix24 portal where the app is installed.',
+  },
+  today: { ru: 'Сегодня', en: 'Today' },
+  last30: { ru: '30 дней', en: '30 days' },
+  sent: { ru: 'Отправлено', en: 'Sent' },
+  delivered: { ru: 'Доставлено', en: 'Delivered' },
+  noMessages: {
+    ru: 'SMS на номера этой записи ещё не было.',
+    en: 'No SMS to this record’s numbers yet.',
+  },
   sandbox: {
     ru: 'РЕЖИМ ПЕСОЧНИЦЫ — настоящие SMS не отправляются.',
     en: 'SANDBOX MODE — no real SMS is sent.',

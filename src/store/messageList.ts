@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Connection } from './dialects/types.js';
 import type { MessageState } from './schema.js';
 
@@ -42,6 +43,10 @@ export interface MessageSearchFilter {
   to?: number | undefined;
   sender?: string | undefined;
   campaign?: string | undefined;
+  /** One portal's messages only. */
+  portalId?: string | undefined;
+  /** Only messages to one of these numbers (normalized; a CRM card's). */
+  phones?: readonly string[] | undefined;
   limit: number;
 }
 
@@ -58,5 +63,8 @@ export function searchMessagesQuery(conn: Connection, q: MessageSearchFilter) {
   if (q.to !== undefined) s = s.where('created_at', '<', q.to);
   if (q.sender !== undefined) s = s.where('alpha_name', '=', q.sender);
   if (q.campaign !== undefined) s = s.where('campaign_id', '=', q.campaign);
+  if (q.portalId !== undefined) s = s.where('portal_id', '=', q.portalId);
+  if (q.phones !== undefined)
+    s = q.phones.length ? s.where('phone', 'in', [...q.phones]) : s.where(sql<boolean>`1 = 0`);
   return s;
 }

@@ -171,20 +171,27 @@ describe('admin page, API, health and metrics', () => {
     const open = await (await fetch(`${h.url}/`, { headers: { cookie } })).text();
     expect(open).toContain('<tr><td>delivered</td><td>1</td><td>1</td></tr>');
     expect(open).toContain(h.b24.domain);
-    const inPortal = (lang?: string) =>
+    // A POST that Bitrix24 did not make (no such portal, a made-up AUTH_ID) shows nothing.
+    const forged = (lang?: string) =>
       fetch(`${h.url}/b24/app${lang ? `?LANG=${lang}` : ''}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'AUTH_ID=x&member_id=y',
       });
-    const en = await inPortal('en');
-    expect(en.status).toBe(200);
-    expect(await en.text()).toContain('The SMS provider <b>MTS Belarus SMS</b>');
+    const en = await forged('en');
+    expect(en.status).toBe(403);
+    const enText = await en.text();
+    expect(enText).toContain('This page opens only from the Bitrix24 portal');
+    expect(enText).not.toContain('b24mts-app-token');
     // Russian by default, and for a Russian or Belarusian portal.
     for (const lang of [undefined, 'ru', 'by'])
-      expect(await (await inPortal(lang)).text()).toContain(
-        'Провайдер SMS <b>МТС Беларусь SMS</b>',
+      expect(await (await forged(lang)).text()).toContain(
+        'Эта страница открывается только из Битрикс24',
       );
+    // A plain GET explains where the app lives, with no data.
+    const get = await fetch(`${h.url}/b24/app?LANG=en`);
+    expect(get.status).toBe(200);
+    expect(await get.text()).toContain('The SMS provider <b>MTS Belarus SMS</b>');
   });
 
   it('readyz and metrics report the database and the messages', async () => {

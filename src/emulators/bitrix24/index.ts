@@ -10,6 +10,9 @@ import {
   type InstallEventName,
   type InstallOptions,
   install,
+  type OpenAppOptions,
+  type OpenAppResult,
+  openApp,
   type RunRobotOptions,
   type RunRobotResult,
   runRobot,
@@ -22,6 +25,7 @@ import {
   type BizprocEventRecord,
   type MessageRecord,
   type NotificationRecord,
+  type PlacementRecord,
   PortalState,
   type RobotRecord,
   type SenderRecord,
@@ -99,6 +103,8 @@ export interface Bitrix24Emulator {
   sendFromCard(opts: SendFromCardOptions): Promise<SendFromCardResult>;
   /** Runs a registered automation rule: POSTs to its HANDLER with an event token. */
   runRobot(opts: RunRobotOptions): Promise<RunRobotResult>;
+  /** Opens the app's page (or a widget such as a CRM card tab) as Bitrix24 does: a form POST to `url`. */
+  openApp(url: string, opts?: OpenAppOptions): Promise<OpenAppResult>;
   /** Makes the portal know a message id (as if sent through provider `code`). */
   registerMessage(code: string, messageId: string, to?: string, text?: string): void;
 
@@ -127,6 +133,8 @@ export interface Bitrix24Emulator {
   readonly oauthRequests: number;
   readonly senders: readonly SenderRecord[];
   readonly robots: readonly RobotRecord[];
+  /** Widgets bound with `placement.bind`. */
+  readonly placements: readonly PlacementRecord[];
   /** Handlers bound with `event.bind`, as `{event, handler}`. */
   readonly eventHandlers: readonly { event: string; handler: string }[];
   readonly messages: readonly MessageRecord[];
@@ -239,6 +247,7 @@ export async function startBitrix24Emulator(
     install: (appBaseUrl, event = 'ONAPPINSTALL', o = {}) => install(core, appBaseUrl, event, o),
     sendFromCard: (o) => sendFromCard(core, o),
     runRobot: (o) => runRobot(core, o),
+    openApp: (url, o) => openApp(core, url, o),
     registerMessage: (code, messageId, to = '', text = '') => {
       state.messages.set(PortalState.messageKey(code, messageId), {
         code,
@@ -300,6 +309,9 @@ export async function startBitrix24Emulator(
       return [...state.eventHandlers].flatMap(([event, set]) =>
         [...set].map((handler) => ({ event, handler })),
       );
+    },
+    get placements() {
+      return [...state.placements.values()];
     },
     get robots() {
       return [...state.robots.values()];

@@ -236,3 +236,63 @@ export async function runRobot(core: EmulatorCore, opts: RunRobotOptions): Promi
   const { status, body } = await postForm(robot.HANDLER, form);
   return { eventToken: token, status, body };
 }
+
+export interface OpenAppOptions {
+  /** `DEFAULT` (the app's own page, default) or a widget placement, e.g. `CRM_DEAL_DETAIL_TAB`. */
+  placement?: string;
+  /** PLACEMENT_OPTIONS, e.g. `{ ID: '3473' }` for a CRM card tab. */
+  options?: Record<string, string>;
+  /** The user who opens it (default 1, the administrator; 2 is a manager). */
+  userId?: number;
+  /** Override what is posted (a forged or stale request): merged over the real fields. */
+  override?: Record<string, string>;
+}
+
+export interface OpenAppResult {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/**
+ * Opens the app's page, or one of its widgets, in the portal: a form POST to `url` the way
+ * Bitrix24 loads an app into its iframe (SPEC §3; docs `settings/oauth/simple-way.md`,
+ * `widgets/crm/detail-tab.md`): `DOMAIN`, `PROTOCOL`, `LANG` and `APP_SID` in the query;
+ * `AUTH_ID` (a fresh access token of the user), `AUTH_EXPIRES`, `REFRESH_ID`, `member_id`,
+ * `status`, `PLACEMENT`, `PLACEMENT_OPTIONS` (widgets only), `SERVER_ENDPOINT`,
+ * `APPLICATION_TOKEN` and `APPLICATION_SCOPE` in the body.
+ */
+export async function openApp(
+  core: EmulatorCore,
+  url: string,
+  opts: OpenAppOptions = {},
+): Promise<OpenAppResult> {
+  const pair = core.tokens.issue(opts.userId);
+  const placement = opts.placement ?? 'DEFAULT';
+  const query = qs.stringify({
+    DOMAIN: core.identity.domain,
+    PROTOCOL: '1',
+    LANG: core.language,
+    APP_SID: hex32(),
+  });
+  const form: Record<string, string> = {
+    AUTH_ID: pair.accessToken,
+    AUTH_EXPIRES: String(pair.expiresIn),
+    REFRESH_ID: pair.refreshToken,
+    SERVER_ENDPOINT: 'https://oauth.bitrix.info/rest/',
+    member_id: core.identity.memberId,
+    status: 'L',
+    PLACEMENT: placement,
+    ...(opts.options ? { PLACEMENT_OPTIONS: JSON.stringify(opts.options) } : {}),
+    APPLICATION_TOKEN: core.identity.applicationToken,
+    APPLICATION_SCOPE: 'crm,messageservice,bizproc,placement,im',
+    ...opts.override,
+  };
+  const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: qs.stringify(form),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}

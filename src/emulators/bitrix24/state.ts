@@ -34,6 +34,14 @@ export interface MessageRecord {
 }
 
 /** One `messageservice.message.status.update` call that was accepted. */
+/** One widget bound with `placement.bind`. */
+export interface PlacementRecord {
+  placement: string;
+  handler: string;
+  title?: unknown;
+  langAll?: unknown;
+}
+
 export interface StatusUpdateRecord {
   code: string;
   messageId: string;
@@ -125,6 +133,8 @@ export class PortalState {
   readonly robots = new Map<string, RobotRecord>();
   /** `event.bind` registrations: event name (upper case) → handler URLs. */
   readonly eventHandlers = new Map<string, Set<string>>();
+  /** Widgets bound with placement.bind, by `PLACEMENT|HANDLER`. */
+  readonly placements = new Map<string, PlacementRecord>();
   readonly messages = new Map<string, MessageRecord>();
   readonly statusUpdates: StatusUpdateRecord[] = [];
   readonly eventTokens = new Map<string, EventTokenRecord>();
@@ -171,5 +181,6 @@ export class PortalState {
     this.senders.clear();
     this.robots.clear();
     this.eventHandlers.clear();
+    this.placements.clear();
   }
 }

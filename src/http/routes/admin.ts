@@ -12,6 +12,7 @@ import {
   settingsChange,
 } from '../../core/portalSettings.js';
 import { readOverview, readStats, type StatsDeps } from '../../core/stats.js';
+import type { AppAccess, AppOpen, CrmRecordRef } from '../../core/verifyAppOpen.js';
 import { InputError } from '../../errors.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
@@ -23,6 +24,13 @@ import {
   portalContractId,
   queueDepth,
 } from '../../store/index.js';
+import {
+  APP_TOKEN_HEADER,
+  APP_TOKEN_TTL_MS,
+  type AppGrant,
+  issueAppToken,
+  readAppToken,
+} from '../appToken.js';
 import {
   cookieValue,
   csrfToken,
@@ -46,13 +54,26 @@ export interface AdminDeps {
   secureCookies: boolean;
   /** What a portal without settings of its own gets, and SECRET_KEY (encrypts MTS secrets). */
   settings: SettingsDefaults & { secretKey: string | undefined };
+  /** The page inside Bitrix24 and its grants (http/appToken.ts). */
+  app: {
+    /** B24_CLIENT_SECRET: signs the page's grants. */
+    secret: string;
+    /** Whether a grant may see a message (its portal; in a card tab, the record's numbers). */
+    visible: (grant: AppGrant, messageId: string) => Promise<boolean>;
+    /** Verifies a page open posted by Bitrix24 (core/verifyAppOpen.ts). */
+    open: (open: AppOpen) => Promise<AppAccess>;
+    /** The mobile numbers of a CRM record (its card tab shows the messages to them). */
+    recordPhones: (portalId: string, record: CrmRecordRef) => Promise<string[]>;
+  };
   /** Registers the portal's providers and robot again (after its Sender IDs changed). */
   register: (portalId: string) => Promise<unknown>;
   /** Commits a test SMS (core/testSms.ts) and wakes the sender. */
   testSms: (req: { to: unknown; text: unknown }) => Promise<{ id: string; state: string }>;
 }
 
-type Access = { ok: true; session?: Session } | { ok: false; why: 'unauthorized' | 'csrf' };
+type Access =
+  | { ok: true; session?: Session; grant?: AppGrant }
+  | { ok: false; why: 'unauthorized' | 'csrf' | 'forbidden' };
 
 /**
  * Who may read and change: `Authorization: Bearer ADMIN_TOKEN` (scripts) or the session cookie
@@ -60,6 +81,12 @@ type Access = { ok: true; session?: Session } | { ok: false; why: 'unauthorized'
  * session's `X-CSRF-Token`. Without ADMIN_TOKEN everything is closed, except in sandbox mode.
  */
 function access(deps: AdminDeps, req: FastifyRequest): Access {
+  // The page inside Bitrix24: a grant for one portal, signed when the page was opened.
+  const app = req.headers[APP_TOKEN_HEADER];
+  if (typeof app === 'string') {
+    const grant = readAppToken(deps.app.secret, app, deps.clock.now());
+    return grant ? { ok: true, grant } : { ok: false, why: 'unauthorized' };
+  }
   if (!deps.adminToken) return deps.sandbox ? { ok: true } : { ok: false, why: 'unauthorized' };
   const header = req.headers.authorization ?? '';
   if (header.startsWith('Bearer '))
@@ -83,11 +110,21 @@ function access(deps: AdminDeps, req: FastifyRequest): Access {
   return { ok: true, session };
 }
 
-function authorized(deps: AdminDeps, req: FastifyRequest): boolean {
-  return access(deps, req).ok;
+/** A change inside Bitrix24 needs a portal administrator; everything else, any admin access. */
+function mayChange(a: Access): Access {
+  return a.ok && a.grant && !a.grant.admin ? { ok: false, why: 'forbidden' } : a;
 }
 
-function deny(deps: AdminDeps, reply: FastifyReply, why: 'unauthorized' | 'csrf' = 'unauthorized') {
+function deny(
+  deps: AdminDeps,
+  reply: FastifyReply,
+  why: 'unauthorized' | 'csrf' | 'forbidden' = 'unauthorized',
+) {
+  if (why === 'forbidden')
+    return reply.code(403).send({
+      error: 'forbidden',
+      message: 'Only an administrator of this Bitrix24 portal can change this.',
+    });
   if (why === 'csrf')
     return reply.code(403).send({
       error: 'csrf',
@@ -105,6 +142,20 @@ function deny(deps: AdminDeps, reply: FastifyReply, why: 'unauthorized' | 'csrf'
 function postedToken(body: unknown): string {
   const t = body && typeof body === 'object' ? (body as Record<string, unknown>).token : undefined;
   return typeof t === 'string' ? t : '';
+}
+
+/** Inside Bitrix24: this portal's figures and waiting messages, nothing of the others. */
+async function portalOverview(deps: AdminDeps, grant: AppGrant) {
+  const p = (await listPortals(deps.conn)).find((x) => x.id === grant.portalId);
+  const { backlog, ...figures } = await readOverview(deps.statsDeps(), {
+    portal: grant.portalId,
+  });
+  return {
+    portal: { id: grant.portalId, domain: p?.domain ?? '' },
+    sandbox: deps.sandbox,
+    ...figures,
+    waiting: backlog.portals.find((x) => x.portal === grant.portalId)?.waiting ?? 0,
+  };
 }
 
 async function overview(deps: AdminDeps) {
@@ -250,19 +301,22 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return statusPage(deps, null, 'Wrong token.');
   });
 
-  app.get('/api/overview', async (req, reply) =>
-    authorized(deps, req) ? overview(deps) : deny(deps, reply),
-  );
+  app.get('/api/overview', async (req, reply) => {
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
+    return a.grant ? portalOverview(deps, a.grant) : overview(deps);
+  });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/api/stats', async (req, reply) => {
-    if (!authorized(deps, req)) return deny(deps, reply);
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
     const q = req.query;
     return answer(reply, () =>
       readStats(deps.statsDeps(), {
         by: q.by || undefined,
         from: q.from || undefined,
         to: q.to || undefined,
-        portal: q.portal || undefined,
+        portal: a.grant?.portalId ?? (q.portal || undefined),
       }),
     );
   });
@@ -270,7 +324,8 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/messages',
     async (req, reply) => {
-      if (!authorized(deps, req)) return deny(deps, reply);
+      const a = access(deps, req);
+      if (!a.ok) return deny(deps, reply, a.why);
       const q = req.query;
       const limit = Math.min(500, Math.max(1, Number(q.limit ?? 50) || 50));
       return answer(reply, () =>
@@ -282,6 +337,8 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
           to: q.to,
           sender: q.sender || undefined,
           campaign: q.campaign || undefined,
+          portalId: a.grant?.portalId,
+          phones: a.grant?.record ? (a.grant.phones ?? []) : undefined,
         }),
       );
     },
@@ -290,8 +347,12 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/settings',
     async (req, reply) => {
-      if (!authorized(deps, req)) return deny(deps, reply);
-      const found = await portalFor(deps.conn, req.query.portal || undefined);
+      const a = access(deps, req);
+      if (!a.ok) return deny(deps, reply, a.why);
+      const found = await portalFor(
+        deps.conn,
+        a.grant?.portalId ?? (req.query.portal || undefined),
+      );
       if (!('portal' in found))
         return reply
           .code(found.status)
@@ -303,9 +364,12 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.put<{ Querystring: Record<string, string | undefined> }>(
     '/api/settings',
     async (req, reply) => {
-      const a = access(deps, req);
+      const a = mayChange(access(deps, req));
       if (!a.ok) return deny(deps, reply, a.why);
-      const found = await portalFor(deps.conn, req.query.portal || undefined);
+      const found = await portalFor(
+        deps.conn,
+        a.grant?.portalId ?? (req.query.portal || undefined),
+      );
       if (!('portal' in found))
         return reply
           .code(found.status)
@@ -356,7 +420,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   );
 
   app.post('/api/test-sms', async (req, reply) => {
-    const a = access(deps, req);
+    const a = mayChange(access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<
       string,
@@ -366,32 +430,127 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.get<{ Params: { id: string } }>('/api/messages/:id', async (req, reply) => {
-    if (!authorized(deps, req)) return deny(deps, reply);
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
     const h = await messageHistory(deps.conn, req.params.id);
-    if (!h) return reply.code(404).send({ error: 'not_found', message: 'No such message.' });
+    // Inside Bitrix24, another portal's message (or, in a card tab, another record's) is
+    // not there at all.
+    if (!h || (a.grant && !(await deps.app.visible(a.grant, req.params.id))))
+      return reply.code(404).send({ error: 'not_found', message: 'No such message.' });
     return h;
   });
 
-  // The app's page inside Bitrix24 (the local application's handler path). Bitrix24 opens it
-  // with a POST carrying the user's token and `?LANG=` (the user's language); it shows no
-  // message data, only where things are.
-  const inPortal = async (req: FastifyRequest, reply: FastifyReply) => {
-    const lang = langOf((req.query as Record<string, string | undefined>).LANG);
+  // The app's page inside Bitrix24 (the local application's handler path, and the CRM card
+  // tabs it binds). Bitrix24 opens it with a form POST carrying the user's AUTH_ID; nothing is
+  // shown before that is verified (core/verifyAppOpen.ts). Then the page gets a grant for this
+  // portal (and, in a card tab, this record) to call the API with. A plain GET shows no data.
+  app.post('/b24/app', async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const f = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const field = (k: string) => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+    const lang = langOf(q.LANG ?? field('LANG'));
     reply.type('text/html; charset=utf-8');
-    return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT[lang]}</title>
-<style>body{font:15px system-ui,sans-serif;margin:1.5rem;max-width:44rem}</style></head><body>
-<h1>${PRODUCT[lang]}</h1>${deps.sandbox ? `<p><b>${APP_PAGE.sandbox[lang]}</b></p>` : ''}
-<p>${APP_PAGE.installed[lang]}</p>
-<p>${APP_PAGE.statuses[lang]}</p></body></html>`;
-  };
-  app.get('/b24/app', inPortal);
-  app.post('/b24/app', inPortal);
+    const verified = await deps.app.open({
+      memberId: field('member_id') ?? '',
+      authId: field('AUTH_ID') ?? '',
+      applicationToken: field('APPLICATION_TOKEN'),
+      placement: field('PLACEMENT') ?? 'DEFAULT',
+      placementOptions: field('PLACEMENT_OPTIONS'),
+    });
+    if (!verified.ok) {
+      req.log.warn({ reason: verified.reason }, 'app page request refused');
+      reply.code(403);
+      return inPortalPage(
+        lang,
+        deps.sandbox,
+        null,
+        `${APP_PAGE.refused[lang]} (${verified.reason})`,
+      );
+    }
+    const portal = verified.portal;
+    const now = deps.clock.now();
+    const phones = verified.record
+      ? await deps.app.recordPhones(portal.id, verified.record).catch(() => [])
+      : undefined;
+    const grant: AppGrant = {
+      portalId: portal.id,
+      userId: verified.userId,
+      admin: verified.admin,
+      ...(verified.record ? { record: verified.record, phones } : {}),
+      expiresAt: now + APP_TOKEN_TTL_MS,
+    };
+    // Shown in an iframe on the portal: framing allowed for that portal only.
+    reply.header('content-security-policy', `frame-ancestors https://${portal.domain}`);
+    const figures = await portalOverview(deps, grant);
+    const messages = verified.record
+      ? await findMessages(deps.conn, { limit: 20, portalId: portal.id, phones: phones ?? [] })
+      : undefined;
+    return inPortalPage(lang, deps.sandbox, {
+      token: issueAppToken(deps.app.secret, grant),
+      domain: portal.domain,
+      today: figures.today,
+      last30: figures.last30,
+      ...(messages ? { messages } : {}),
+    });
+  });
+  app.get('/b24/app', async (req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    return inPortalPage(
+      langOf((req.query as Record<string, string | undefined>).LANG),
+      deps.sandbox,
+      null,
+      null,
+    );
+  });
 
   app.get('/', async (req, reply) => {
-    const o = authorized(deps, req) ? await overview(deps) : null;
+    const a = access(deps, req);
+    const o = a.ok && !a.grant ? await overview(deps) : null;
     reply.type('text/html; charset=utf-8');
     return statusPage(deps, o, null);
   });
+}
+
+interface InPortalData {
+  token: string;
+  domain: string;
+  today: { total: number; delivered: number; pending: number; failed: number; undelivered: number };
+  last30: { total: number; delivered: number; delivery_rate: number | null };
+  messages?: { id: string; phone: string | null; state: string; created_at: number }[];
+}
+
+/**
+ * The page inside Bitrix24 (until the app's own page replaces it): this portal's figures, a
+ * card tab's messages, and the grant the page's scripts call the API with.
+ */
+function inPortalPage(
+  lang: 'ru' | 'en',
+  sandbox: boolean,
+  data: InPortalData | null,
+  error: string | null = null,
+): string {
+  const t = APP_PAGE;
+  const body = data
+    ? `<p>${escapeHtml(data.domain)}</p>
+<table><tr><th></th><th>${t.today[lang]}</th><th>${t.last30[lang]}</th></tr>
+<tr><td>${t.sent[lang]}</td><td>${data.today.total}</td><td>${data.last30.total}</td></tr>
+<tr><td>${t.delivered[lang]}</td><td>${data.today.delivered}</td><td>${data.last30.delivered}</td></tr></table>
+${
+  data.messages
+    ? `<h2>SMS</h2><table class="messages">${data.messages
+        .map(
+          (m) =>
+            `<tr data-id="${escapeHtml(m.id)}"><td>${escapeHtml(m.phone ?? '')}</td><td>${escapeHtml(m.state)}</td></tr>`,
+        )
+        .join('')}</table>${data.messages.length ? '' : `<p>${t.noMessages[lang]}</p>`}`
+    : ''
+}`
+    : `${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}<p>${t.installed[lang]}</p><p>${t.statuses[lang]}</p>`;
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT[lang]}</title>
+${data ? `<meta name="b24mts-app-token" content="${escapeHtml(data.token)}">` : ''}
+<style>body{font:15px system-ui,sans-serif;margin:1.5rem;max-width:44rem}td,th{padding:.2rem 1rem .2rem 0;text-align:left}.error{color:#b00}</style></head><body>
+<h1>${PRODUCT[lang]}</h1>${sandbox ? `<p><b>${t.sandbox[lang]}</b></p>` : ''}
+${body}</body></html>`;
 }
 
 /** The status page: the overview, or the login form when not logged in. */

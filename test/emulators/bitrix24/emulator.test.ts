@@ -262,6 +262,55 @@ describe('portal actions', () => {
   });
 });
 
+describe('the app page and its widgets', () => {
+  it('openApp posts what Bitrix24 posts when it loads the app: query and form, a working AUTH_ID', async () => {
+    const page = await emu.openApp(`${receiverUrl}/b24/app`, {
+      placement: 'CRM_DEAL_DETAIL_TAB',
+      options: { ID: '3473' },
+      userId: 2,
+    });
+    expect(page.status).toBe(200);
+    const got = received[0] as Received;
+    const query = qs.parse(got.path.split('?')[1] ?? '');
+    expect(query).toMatchObject({ DOMAIN: 'test.bitrix24.by', PROTOCOL: '1', LANG: 'ru' });
+    expect(got.contentType).toBe('application/x-www-form-urlencoded');
+    expect(got.form).toMatchObject({
+      member_id: 'member-1',
+      status: 'L',
+      PLACEMENT: 'CRM_DEAL_DETAIL_TAB',
+      PLACEMENT_OPTIONS: '{"ID":"3473"}',
+      AUTH_EXPIRES: '3600',
+    });
+    // The AUTH_ID is the opening user's own working token.
+    const auth = String(got.form.AUTH_ID);
+    expect((await rest('profile', {}, auth)).body.result).toMatchObject({ ID: '2', ADMIN: false });
+    expect((await rest('app.info', {}, auth)).body.result.CODE).toBe(emu.clientId);
+  });
+
+  it('placement.bind, .get and .unbind; binding the same handler twice is refused', async () => {
+    const bind = () =>
+      rest('placement.bind', {
+        PLACEMENT: 'CRM_DEAL_DETAIL_TAB',
+        HANDLER: `${receiverUrl}/b24/app`,
+        TITLE: 'SMS',
+      });
+    expect((await bind()).body.result).toBe(true);
+    const again = await bind();
+    expect(again.status).toBe(400);
+    expect(again.body.error_description).toBe('Handler already binded');
+    expect((await rest('placement.bind', { HANDLER: `${receiverUrl}/x` })).body.error).toBe(
+      'ERROR_ARGUMENT',
+    );
+    expect((await rest('placement.get')).body.result).toEqual([
+      expect.objectContaining({ placement: 'CRM_DEAL_DETAIL_TAB', title: 'SMS' }),
+    ]);
+    expect(
+      (await rest('placement.unbind', { PLACEMENT: 'CRM_DEAL_DETAIL_TAB' })).body.result,
+    ).toEqual({ count: 1 });
+    expect(emu.placements).toEqual([]);
+  });
+});
+
 describe('REST faithfulness', () => {
   it('answers auth errors like Bitrix24', async () => {
     expect(await rest('app.info', {}, null)).toEqual({

@@ -4,6 +4,7 @@ import { crmMethods } from './crm.js';
 import { eventMethods } from './events.js';
 import { imMethods } from './im.js';
 import { messageserviceMethods } from './messageservice.js';
+import { placementMethods } from './placement.js';
 import type { MethodTable } from './types.js';
 
 /** Every REST method the emulator implements except `batch` (which rest.ts runs itself). */
@@ -14,4 +15,5 @@ export const allMethods: MethodTable = {
   ...crmMethods,
   ...eventMethods,
   ...imMethods,
+  ...placementMethods,
 };
