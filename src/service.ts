@@ -369,6 +369,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       secretKey: config.SECRET_KEY,
     },
     register: (portalId) => registerPortals(registerDeps, portalId),
+    campaigns,
     app: {
       secret: b24Creds.clientSecret,
       open: (o) => verifyAppOpen({ conn, clientId: b24Creds.clientId }, o),

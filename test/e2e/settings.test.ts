@@ -166,4 +166,26 @@ describe('settings per portal and a Sender ID chosen in the CRM', () => {
     const back = await (await put({ mts: 'default' })).json();
     expect(back).toMatchObject({ mts: { contract: 'default' } });
   });
+
+  it("a test SMS for a portal goes with that portal's Sender ID; without one, the configured", async () => {
+    const send = (body: unknown) =>
+      api('/api/test-sms', { method: 'POST', body: JSON.stringify(body) });
+    const bad = await send({ to: '+375291110044', text: 'x', portal: 'nope.bitrix24.by' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(
+      /^portal: No installed portal/,
+    );
+    const mine = await send({ to: '+375291110044', text: 'portal test', portal: h.b24.domain });
+    expect(mine.status).toBe(200);
+    const plain = await send({ to: '+375291110045', text: 'plain test' });
+    expect(plain.status).toBe(200);
+    const alphaOf = (text: string) => h.mts.sent.find((m) => m.text === text)?.alphaName;
+    await waitFor(() => alphaOf('portal test') && alphaOf('plain test'), 'both at MTS');
+    expect(alphaOf('portal test')).toBe('SHOP');
+    expect(alphaOf('plain test')).toBe('SANDBOX');
+    const today = (await (await api('/api/stats?by=type')).json()) as {
+      rows: { key: string }[];
+    };
+    expect(today.rows.map((r) => r.key)).toContain('test');
+  });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
+import { CampaignError, type Campaigns } from '../../core/campaigns/campaigns.js';
 import { findMessages, messageHistory } from '../../core/history.js';
 import {
   applySettings,
@@ -67,8 +68,14 @@ export interface AdminDeps {
   };
   /** Registers the portal's providers and robot again (after its Sender IDs changed). */
   register: (portalId: string) => Promise<unknown>;
+  /** Campaigns: list, status, and the moves start / pause / resume / cancel. */
+  campaigns: Pick<Campaigns, 'list' | 'status' | 'start' | 'pause' | 'resume' | 'cancel'>;
   /** Commits a test SMS (core/testSms.ts) and wakes the sender. */
-  testSms: (req: { to: unknown; text: unknown }) => Promise<{ id: string; state: string }>;
+  testSms: (req: {
+    to: unknown;
+    text: unknown;
+    portalId: string | null;
+  }) => Promise<{ id: string; state: string }>;
 }
 
 type Access =
@@ -419,6 +426,72 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     },
   );
 
+  // Campaigns (created with `campaign create`): the list with each one's estimate and
+  // progress, one campaign, and its moves.
+  const campaignView = async (c: Awaited<ReturnType<AdminDeps['campaigns']['list']>>[number]) => ({
+    id: c.id,
+    portalId: c.portal_id,
+    name: c.name,
+    state: c.state,
+    senderId: c.alpha_name,
+    text: c.template,
+    source: c.source,
+    estimate: {
+      recipients: c.recipients,
+      excluded: JSON.parse(c.excluded) as Record<string, number>,
+      parts: c.parts,
+      cost: c.cost,
+      durationSeconds: c.duration_s,
+    },
+    sendAt: c.send_at,
+    createdAt: c.created_at,
+    startedAt: c.started_at,
+    finishedAt: c.finished_at,
+    progress: await deps.campaigns.status(c.id),
+  });
+  const campaignOf = async (a: Access, raw: string) => {
+    const id = Number(raw);
+    if (!Number.isInteger(id) || id <= 0) return undefined;
+    const list = await deps.campaigns.list(a.ok ? a.grant?.portalId : undefined);
+    return list.find((c) => c.id === id);
+  };
+  app.get('/api/campaigns', async (req, reply) => {
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
+    const list = (await deps.campaigns.list(a.grant?.portalId)).slice(0, 100);
+    return Promise.all(list.map(campaignView));
+  });
+  app.get<{ Params: { id: string } }>('/api/campaigns/:id', async (req, reply) => {
+    const a = access(deps, req);
+    if (!a.ok) return deny(deps, reply, a.why);
+    const c = await campaignOf(a, req.params.id);
+    if (!c) return reply.code(404).send({ error: 'not_found', message: 'No such campaign.' });
+    return campaignView(c);
+  });
+  app.post<{ Params: { id: string; move: string } }>(
+    '/api/campaigns/:id/:move',
+    async (req, reply) => {
+      const a = mayChange(access(deps, req));
+      if (!a.ok) return deny(deps, reply, a.why);
+      const move = req.params.move;
+      if (move !== 'start' && move !== 'pause' && move !== 'resume' && move !== 'cancel')
+        return reply.code(404).send({
+          error: 'not_found',
+          message: 'A campaign can be started, paused, resumed or cancelled.',
+        });
+      const c = await campaignOf(a, req.params.id);
+      if (!c) return reply.code(404).send({ error: 'not_found', message: 'No such campaign.' });
+      try {
+        const moved = await deps.campaigns[move](c.id);
+        return campaignView(moved);
+      } catch (err) {
+        if (err instanceof CampaignError)
+          return reply.code(409).send({ error: 'conflict', message: err.message });
+        throw err;
+      }
+    },
+  );
+
   app.post('/api/test-sms', async (req, reply) => {
     const a = mayChange(access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
@@ -426,7 +499,15 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       string,
       unknown
     >;
-    return answer(reply, () => deps.testSms({ to: body.to, text: body.text }));
+    // Whose test: the page's portal inside Bitrix24; standalone, the portal named (or none).
+    let portalId: string | null = a.grant?.portalId ?? null;
+    if (!a.grant && typeof body.portal === 'string' && body.portal !== '') {
+      const found = await portalFor(deps.conn, body.portal);
+      if (!('portal' in found))
+        return reply.code(400).send({ error: 'bad_request', message: `portal: ${found.message}` });
+      portalId = found.portal.id;
+    }
+    return answer(reply, () => deps.testSms({ to: body.to, text: body.text, portalId }));
   });
 
   app.get<{ Params: { id: string } }>('/api/messages/:id', async (req, reply) => {
