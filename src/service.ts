@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Bitrix24Client, createBitrix24Client } from './bitrix24/client.js';
+import { callWithToken } from './bitrix24/directCall.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import {
@@ -45,6 +46,7 @@ import {
   type Connection,
   connect,
   getMessage,
+  getPortal,
   makeGroupCommit,
   makeTokenStore,
   migrate,
@@ -373,8 +375,22 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     app: {
       secret: b24Creds.clientSecret,
       open: (o) => verifyAppOpen({ conn, clientId: b24Creds.clientId }, o),
-      recordPhones: async (portalId, record) =>
-        mobilePhones(await loadCrmDocument(b24, portalId, record)),
+      recordPhones: async (portal, record, authId) => {
+        // The user's own token: Bitrix24 applies their CRM permissions.
+        const asUser = {
+          call: <T>(_portalId: string, method: string, params?: Record<string, unknown>) =>
+            callWithToken<T>({
+              clientEndpoint: portal.client_endpoint,
+              method,
+              accessToken: authId,
+              ...(params ? { params } : {}),
+              fetch: globalThis.fetch,
+              timeoutMs: 10_000,
+            }),
+        };
+        return mobilePhones(await loadCrmDocument(asUser, portal.id, record));
+      },
+      active: async (portalId) => (await getPortal(conn, portalId))?.status === 'active',
       visible: async (grant, id) => {
         const m = await getMessage(conn, id);
         if (!m || m.portal_id !== grant.portalId) return false;

@@ -28,7 +28,7 @@ export function parseDocumentId(documentId: string[]): DocumentRef {
  * lead's contact…) — one REST call per record, through the portal's bucket.
  */
 export async function loadCrmDocument(
-  api: Bitrix24Api,
+  api: Pick<Bitrix24Api, 'call'>,
   portalId: string,
   ref: DocumentRef,
 ): Promise<CrmDocument> {

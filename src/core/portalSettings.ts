@@ -168,23 +168,39 @@ function contractChange(
   const clientId = o.mtsClientId ?? existing?.client_id ?? undefined;
   if (!clientId || !/^\d+$/.test(clientId))
     fail('mtsClientId', 'the numeric client id from your MTS API paths is required');
+  if (o.mtsPassword === '')
+    fail('mtsPassword', 'empty: give the password, or leave it out to keep the stored one');
+  if (o.mtsToken === '')
+    fail('mtsToken', 'empty: give the token, or leave it out to keep the stored one');
   if ((o.mtsPassword || o.mtsToken) && !secretKey)
     fail(
       o.mtsPassword ? 'mtsPassword' : 'mtsToken',
       'SECRET_KEY must be set to store an MTS password or token (it encrypts them at rest)',
     );
   const key = secretKey as string;
-  // A new password or token replaces the stored credentials; otherwise they are kept.
-  const fresh = o.mtsPassword !== undefined || o.mtsToken !== undefined;
-  const login = o.mtsLogin ?? (fresh ? null : (existing?.login ?? null));
+  // A new password or token replaces the stored credentials (a new password keeps the stored
+  // login unless another is given); otherwise they are kept — but never sent to a new address
+  // or account: changing the URL or client id needs the credentials again.
+  const moved =
+    existing !== undefined &&
+    ((o.mtsUrl !== undefined && (o.mtsUrl.replace(/\/+$/, '') || null) !== existing.api_url) ||
+      (o.mtsClientId !== undefined && o.mtsClientId !== existing.client_id));
+  if (moved && o.mtsPassword === undefined && o.mtsToken === undefined)
+    fail(
+      o.mtsUrl !== undefined ? 'mtsUrl' : 'mtsClientId',
+      'a new MTS address or client id needs the password (or token) again: the stored one is not sent elsewhere',
+    );
+  const login =
+    o.mtsLogin ??
+    (o.mtsToken !== undefined && o.mtsPassword === undefined ? null : (existing?.login ?? null));
   const passwordEnc = o.mtsPassword
     ? encryptSecret(o.mtsPassword, key)
-    : fresh
+    : o.mtsToken !== undefined
       ? null
       : (existing?.password_enc ?? null);
   const tokenEnc = o.mtsToken
     ? encryptSecret(o.mtsToken, key)
-    : fresh
+    : o.mtsPassword !== undefined
       ? null
       : (existing?.token_enc ?? null);
   if (!tokenEnc && !(login && passwordEnc))
@@ -198,39 +214,89 @@ function contractChange(
   return { clientId: clientId as string, login, passwordEnc, tokenEnc, rate, url };
 }
 
-/** Stores a change: the settings, then the contract (stored, or dropped with its queue moved). */
+/**
+ * Stores a change in one transaction: the settings, then the contract (stored, or dropped with
+ * its queue moved) — all of it or none.
+ */
 export async function applySettings(
   conn: Connection,
   portal: Portal,
   change: SettingsChange,
   now: number,
 ): Promise<void> {
-  const next = await updatePortalSettings(conn, portal.id, change.patch, now);
-  const id = portalContractId(portal.id);
-  if (change.dropContract)
-    // Messages already queued on it move back to the default contract.
-    await inTransaction(conn, async (tx) => {
+  await inTransaction(conn, async (tx) => {
+    const next = await updatePortalSettings(tx, portal.id, change.patch, now);
+    const id = portalContractId(portal.id);
+    if (change.dropContract) {
+      // Messages already queued on it move back to the default contract.
       await moveWaitingMessages(tx, id, DEFAULT_CONTRACT);
       await deleteContract(tx, id);
-    });
-  if (change.contract)
-    await upsertContract(
-      conn,
-      {
-        id,
-        label: `MTS contract of ${portal.domain}`,
-        api_url: change.contract.url,
-        client_id: change.contract.clientId,
-        login: change.contract.login,
-        password_enc: change.contract.passwordEnc,
-        token_enc: change.contract.tokenEnc,
-        sender: next.sender ?? null,
-        sender_marketing: next.senderMarketing ?? null,
-        rate: change.contract.rate,
-      },
-      now,
+    }
+    if (change.contract)
+      await upsertContract(
+        tx,
+        {
+          id,
+          label: `MTS contract of ${portal.domain}`,
+          api_url: change.contract.url,
+          client_id: change.contract.clientId,
+          login: change.contract.login,
+          password_enc: change.contract.passwordEnc,
+          token_enc: change.contract.tokenEnc,
+          sender: next.sender ?? null,
+          sender_marketing: next.senderMarketing ?? null,
+          rate: change.contract.rate,
+        },
+        now,
+      );
+  });
+}
+
+/**
+ * What a portal's own administrator may change from inside Bitrix24 (the operator's
+ * `portal set` / ADMIN_TOKEN may change everything). Not the MTS contract, and not the REST
+ * limits (the operator's account and the portal's plan); Sender IDs only on the portal's own
+ * MTS contract — on the operator's shared one, an alpha name registered by another customer
+ * must not be usable by this portal.
+ */
+export function checkPortalAdminChange(input: SettingsInput, ownContract: boolean): void {
+  const operatorOnly: (keyof SettingsInput)[] = [
+    'mtsClientId',
+    'mtsLogin',
+    'mtsPassword',
+    'mtsToken',
+    'mtsRate',
+    'mtsUrl',
+    'mtsDefault',
+    'restRate',
+    'restBurst',
+    'enterprise',
+  ];
+  const alphaFields: (keyof SettingsInput)[] = ['sender', 'senderMarketing', 'senders'];
+  const refused = [
+    ...operatorOnly.filter((f) => input[f] !== undefined),
+    ...(ownContract ? [] : alphaFields.filter((f) => input[f] !== undefined)),
+  ];
+  if (refused.length)
+    throw new SettingsForbiddenError(
+      `the service's operator sets ${refused.map((f) => apiFieldName(f)).join(', ')}${
+        ownContract ? '' : ' (Sender IDs: on the operator’s MTS account)'
+      }`,
     );
 }
+
+/** A change only the service's operator may make (403 in the API). */
+export class SettingsForbiddenError extends Error {}
+
+/** The API's names of the settings: `mtsPassword` → `mts.password`. */
+export const apiFieldName: FieldName = (f) =>
+  f === 'mtsDefault' || f === 'enterprise'
+    ? f === 'mtsDefault'
+      ? 'mts'
+      : 'enterprise'
+    : f.startsWith('mts')
+      ? `mts.${f.charAt(3).toLowerCase()}${f.slice(4)}`
+      : f;
 
 /** A setting's value and where it comes from. */
 export interface Setting<T> {

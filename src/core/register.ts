@@ -12,6 +12,7 @@ import {
   type Portal,
   type PortalSettings,
   portalSettings,
+  providerCodesInUse,
 } from '../store/index.js';
 import { ROBOT_CODE, robotDefinition } from './robotDefinition.js';
 import { CRM_TABS } from './verifyAppOpen.js';
@@ -143,9 +144,20 @@ async function removeStaleProviders(
   wanted: Set<string>,
 ): Promise<void> {
   const codes = await deps.api.call<string[]>(portal.id, 'messageservice.sender.list', {});
-  for (const code of Array.isArray(codes) ? codes : [])
-    if (code.startsWith(`${SENDER_CODE}.`) && !wanted.has(code))
-      await deps.api.call(portal.id, 'messageservice.sender.delete', { CODE: code });
+  const stale = (Array.isArray(codes) ? codes : []).filter(
+    (code) => code.startsWith(`${SENDER_CODE}.`) && !wanted.has(code),
+  );
+  if (!stale.length) return;
+  // A provider whose messages still have a status to report stays until they have: Bitrix24
+  // finds a message by provider and id. The next registration removes it.
+  const inUse = new Set(await providerCodesInUse(deps.conn, portal.id));
+  for (const code of stale)
+    if (inUse.has(code))
+      deps.logger.info(
+        { portalId: portal.id, code },
+        'provider kept until its messages have their final status in Bitrix24',
+      );
+    else await deps.api.call(portal.id, 'messageservice.sender.delete', { CODE: code });
 }
 
 /**

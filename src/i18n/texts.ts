@@ -20,6 +20,10 @@ export const APP_PAGE = {
     ru: 'Эта страница открывается только из Битрикс24, где установлено приложение.',
     en: 'This page opens only from the Bitrix24 portal where the app is installed.',
   },
+  adminsOnly: {
+    ru: 'Сводка по всему порталу доступна администраторам Битрикс24. SMS по клиенту — на вкладке «SMS» в карточке CRM.',
+    en: 'The whole portal’s figures are for Bitrix24 administrators. A client’s SMS: the “SMS” tab of the CRM card.',
+  },
   today: { ru: 'Сегодня', en: 'Today' },
   last30: { ru: '30 дней', en: '30 days' },
   sent: { ru: 'Отправлено', en: 'Sent' },

@@ -134,6 +134,7 @@ export {
   type PendingPush,
   pendingPushes,
   portalsWithPushes,
+  providerCodesInUse,
   retryPush,
 } from './pushes.js';
 

@@ -148,26 +148,32 @@ export function portalSettings(p: Pick<Portal, 'settings'>): PortalSettings {
   }
 }
 
+/**
+ * Merges `patch` into a portal's settings. Runs in the caller's transaction when given one;
+ * the row is locked while read on PostgreSQL, so two concurrent changes never lose one.
+ */
 export async function updatePortalSettings(
   conn: Connection,
   id: string,
   patch: PortalSettings,
   now: number,
 ): Promise<PortalSettings> {
-  return conn.db.transaction().execute(async (trx) => {
-    const row = await trx
+  const run = async (db: Connection['db']) => {
+    const row = await db
       .selectFrom('portals')
       .select('settings')
       .where('id', '=', id)
+      .$if(conn.caps.name === 'postgres', (q) => q.forUpdate())
       .executeTakeFirstOrThrow();
     const next = { ...portalSettings(row), ...patch };
-    await trx
+    await db
       .updateTable('portals')
       .set({ settings: JSON.stringify(next), updated_at: now })
       .where('id', '=', id)
       .execute();
     return next;
-  });
+  };
+  return conn.db.isTransaction ? run(conn.db) : conn.db.transaction().execute(run);
 }
 
 export function toConnection(p: Portal): PortalConnection {

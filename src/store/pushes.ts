@@ -159,3 +159,20 @@ export async function dropPush(
 export async function markTimelineNoted(conn: Connection, id: string): Promise<void> {
   await conn.db.updateTable('messages').set({ timeline_noted: 1 }).where('id', '=', id).execute();
 }
+
+/**
+ * The provider CODEs (other than the default) of a portal's messages whose status has still
+ * to reach Bitrix24 — not final yet, or final and not pushed: a provider must outlive them.
+ * Read when a portal registers (rare): not on any hot path.
+ */
+export async function providerCodesInUse(conn: Connection, portalId: string): Promise<string[]> {
+  const rows = await conn.db
+    .selectFrom('messages')
+    .select('provider_code')
+    .distinct()
+    .where('portal_id', '=', portalId)
+    .where('provider_code', 'is not', null)
+    .where((eb) => eb.or([eb('push_pending', '=', 1), eb('final_at', 'is', null)]))
+    .execute();
+  return rows.map((r) => r.provider_code as string);
+}

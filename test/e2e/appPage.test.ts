@@ -97,17 +97,41 @@ describe('the app inside Bitrix24: verified opens, one portal’s data, the CRM 
     expect(settings.portal.domain).toBe(h.b24.domain);
   });
 
-  it('an administrator may change settings from inside; a manager only reads', async () => {
+  it('inside, an administrator may change what is theirs; a manager sees only a card tab', async () => {
     const admin = tokenOf((await h.b24.openApp(appUrl())).body);
-    const put = (token: string) =>
-      withApp(token, '/api/settings', {
-        method: 'PUT',
-        body: JSON.stringify({ timelineNotes: false }),
-      });
-    expect((await put(admin)).status).toBe(200);
-    const manager = tokenOf((await h.b24.openApp(appUrl(), { userId: 2 })).body);
-    expect((await withApp(manager, '/api/overview')).status).toBe(200);
-    const refused = await put(manager);
+    const put = (token: string, body: unknown) =>
+      withApp(token, '/api/settings', { method: 'PUT', body: JSON.stringify(body) });
+    expect((await put(admin, { timelineNotes: false })).status).toBe(200);
+    // The MTS account, the REST limits, and (on the operator's shared MTS account) the Sender
+    // IDs are the operator's.
+    for (const body of [
+      { mts: { url: 'https://elsewhere.example' } },
+      { mts: 'default' },
+      { restRate: 5 },
+      { sender: 'OTHERBRAND' },
+    ]) {
+      const r = await put(admin, body);
+      expect(r.status, JSON.stringify(body)).toBe(403);
+      expect(((await r.json()) as { message: string }).message).toMatch(/operator/);
+    }
+
+    // A manager opening the app itself gets no grant; a card tab gives one for that record.
+    const plain = await h.b24.openApp(appUrl(), { userId: 2 });
+    expect(plain.body).not.toContain('b24mts-app-token');
+    expect(plain.body).toContain('администраторам');
+    const manager = tokenOf(
+      (
+        await h.b24.openApp(appUrl(), {
+          userId: 2,
+          placement: 'CRM_CONTACT_DETAIL_TAB',
+          options: { ID: String(contactId) },
+        })
+      ).body,
+    );
+    expect((await withApp(manager, '/api/messages')).status).toBe(200);
+    for (const path of ['/api/overview', '/api/stats', '/api/campaigns', '/api/settings'])
+      expect((await withApp(manager, path)).status, path).toBe(403);
+    const refused = await put(manager, { timelineNotes: true });
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: string }).error).toBe('forbidden');
     const sms = await withApp(manager, '/api/test-sms', {

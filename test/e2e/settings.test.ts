@@ -163,6 +163,19 @@ describe('settings per portal and a Sender ID chosen in the CRM', () => {
     });
     const again = await (await put({ mts: { rate: 7 } })).json();
     expect(again).toMatchObject({ mts: { contract: 'own', password: 'set', rate: 7 } });
+    // A password alone keeps the login; a new address needs the password again (the stored
+    // one is never sent elsewhere); 'default' cannot come with contract fields.
+    expect(await (await put({ mts: { password: 'new-password-2' } })).json()).toMatchObject({
+      mts: { login: 'shop-api', password: 'set' },
+    });
+    const moved = await put({ mts: { url: 'https://elsewhere.example' } });
+    expect(moved.status).toBe(400);
+    expect(((await moved.json()) as { message: string }).message).toMatch(
+      /^mts\.url: a new MTS address or client id needs the password/,
+    );
+    const both = await put({ mts: { url: 'https://elsewhere.example', password: 'p3' } });
+    expect(both.status).toBe(200);
+    expect(await both.json()).toMatchObject({ mts: { url: 'https://elsewhere.example' } });
     const back = await (await put({ mts: 'default' })).json();
     expect(back).toMatchObject({ mts: { contract: 'default' } });
   });

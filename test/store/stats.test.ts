@@ -126,6 +126,33 @@ for (const dialect of DIALECTS)
       expect(brief(await statsCells(t.conn, range))).toEqual(['card/BRAND 0: 1 1 1 0 0']);
     });
 
+    it('a message taken back before it was sent stops counting; a deleted final one still counts', async () => {
+      const del = (id: string) =>
+        t.conn.db.executeQuery(
+          CompiledQuery.raw(
+            `delete from messages where id = ${dialect === 'postgres' ? '$1' : '?'}`,
+            [id],
+          ),
+        );
+      const queued = await insertMessage(t.conn, testMessage({ campaignId: '7' }), T0);
+      const sent = await insertMessage(t.conn, testMessage({ campaignId: '7' }), T0);
+      await transition(
+        t.conn,
+        sent.message.id,
+        'queued',
+        { state: 'DELIVRD', b24_status: 'delivered', accepted_at: T0, final_at: T0 },
+        T0,
+      );
+      expect(brief(await statsCells(t.conn, range))).toEqual(['campaign/BRAND/7 0: 2 1 1 0 0']);
+      await foldStatsDeltas(t.conn);
+      // A campaign pause withdraws the queued one (and a resume would feed it again).
+      await del(queued.message.id);
+      expect(brief(await statsCells(t.conn, range))).toEqual(['campaign/BRAND/7 0: 1 1 1 0 0']);
+      await del(sent.message.id);
+      await foldStatsDeltas(t.conn);
+      expect(brief(await statsCells(t.conn, range))).toEqual(['campaign/BRAND/7 0: 1 1 1 0 0']);
+    });
+
     it('loses and doubles nothing when folding runs while messages are written', async () => {
       const writes = (async () => {
         for (let i = 0; i < 150; i++) {
@@ -163,6 +190,8 @@ for (const dialect of DIALECTS)
       // Back to the schema before 0010_stats, with the messages kept (the migrations after it
       // are undone too: a new one that changes the schema is undone here as well).
       const raw = (q: string) => t.conn.db.executeQuery(CompiledQuery.raw(q, []));
+      if (dialect === 'postgres') await raw('drop function messages_stats_withdrawn() cascade');
+      else await raw('drop trigger messages_stats_withdrawn');
       await raw('alter table messages drop column provider_code');
       if (dialect === 'postgres') await raw('drop function messages_stats() cascade');
       else {
@@ -173,7 +202,11 @@ for (const dialect of DIALECTS)
       await raw('drop table stats_deltas');
       await raw(`delete from kysely_migration where name >= '0010_stats'`);
 
-      expect((await migrate(t.conn)).applied).toEqual(['0010_stats', '0011_provider_code']);
+      expect((await migrate(t.conn)).applied).toEqual([
+        '0010_stats',
+        '0011_provider_code',
+        '0012_stats_withdrawn',
+      ]);
       expect(await deltaCount(t)).toBe(0);
       expect(brief(await statsCells(t.conn, range))).toEqual([
         'card/A0 0: 2 1 1 0 0',

@@ -5,10 +5,13 @@ import type { Clock } from '../../clock.js';
 import { CampaignError, type Campaigns } from '../../core/campaigns/campaigns.js';
 import { findMessages, messageHistory } from '../../core/history.js';
 import {
+  apiFieldName,
   applySettings,
+  checkPortalAdminChange,
   readSettings,
   type SettingsChange,
   type SettingsDefaults,
+  SettingsForbiddenError,
   type SettingsInput,
   settingsChange,
 } from '../../core/portalSettings.js';
@@ -19,6 +22,7 @@ import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
 import {
   type Connection,
+  getCampaign,
   getContract,
   listPortals,
   type Portal,
@@ -59,12 +63,17 @@ export interface AdminDeps {
   app: {
     /** B24_CLIENT_SECRET: signs the page's grants. */
     secret: string;
+    /** Whether a portal still has the app installed (a grant of an uninstalled one opens nothing). */
+    active: (portalId: string) => Promise<boolean>;
     /** Whether a grant may see a message (its portal; in a card tab, the record's numbers). */
     visible: (grant: AppGrant, messageId: string) => Promise<boolean>;
     /** Verifies a page open posted by Bitrix24 (core/verifyAppOpen.ts). */
     open: (open: AppOpen) => Promise<AppAccess>;
-    /** The mobile numbers of a CRM record (its card tab shows the messages to them). */
-    recordPhones: (portalId: string, record: CrmRecordRef) => Promise<string[]>;
+    /**
+     * The mobile numbers of a CRM record (its card tab shows the messages to them), read with
+     * the opening user's own AUTH_ID: a record they may not see gives nothing.
+     */
+    recordPhones: (portal: Portal, record: CrmRecordRef, authId: string) => Promise<string[]>;
   };
   /** Registers the portal's providers and robot again (after its Sender IDs changed). */
   register: (portalId: string) => Promise<unknown>;
@@ -87,12 +96,15 @@ type Access =
  * of a login (pages); with the cookie, a change (any method but GET/HEAD) also needs the
  * session's `X-CSRF-Token`. Without ADMIN_TOKEN everything is closed, except in sandbox mode.
  */
-function access(deps: AdminDeps, req: FastifyRequest): Access {
-  // The page inside Bitrix24: a grant for one portal, signed when the page was opened.
+async function access(deps: AdminDeps, req: FastifyRequest): Promise<Access> {
+  // The page inside Bitrix24: a grant for one portal, signed when the page was opened — and
+  // only while that portal still has the app installed.
   const app = req.headers[APP_TOKEN_HEADER];
   if (typeof app === 'string') {
     const grant = readAppToken(deps.app.secret, app, deps.clock.now());
-    return grant ? { ok: true, grant } : { ok: false, why: 'unauthorized' };
+    if (!grant || !(await deps.app.active(grant.portalId)))
+      return { ok: false, why: 'unauthorized' };
+    return { ok: true, grant };
   }
   if (!deps.adminToken) return deps.sandbox ? { ok: true } : { ok: false, why: 'unauthorized' };
   const header = req.headers.authorization ?? '';
@@ -117,8 +129,11 @@ function access(deps: AdminDeps, req: FastifyRequest): Access {
   return { ok: true, session };
 }
 
-/** A change inside Bitrix24 needs a portal administrator; everything else, any admin access. */
-function mayChange(a: Access): Access {
+/**
+ * Inside Bitrix24, changes and the whole portal's figures, campaigns and settings are for the
+ * portal's administrators; other users only see the messages of the CRM card they opened.
+ */
+function portalAdmin(a: Access): Access {
   return a.ok && a.grant && !a.grant.admin ? { ok: false, why: 'forbidden' } : a;
 }
 
@@ -130,7 +145,7 @@ function deny(
   if (why === 'forbidden')
     return reply.code(403).send({
       error: 'forbidden',
-      message: 'Only an administrator of this Bitrix24 portal can change this.',
+      message: 'Only an administrator of this Bitrix24 portal can see or change this.',
     });
   if (why === 'csrf')
     return reply.code(403).send({
@@ -258,14 +273,6 @@ function settingsInput(body: z.infer<typeof settingsBody>): SettingsInput {
   return input;
 }
 
-/** The API's names of the settings: `mtsPassword` → `mts.password`. */
-const apiName = (f: keyof SettingsInput): string =>
-  f === 'mtsDefault'
-    ? 'mts'
-    : f.startsWith('mts')
-      ? `mts.${f.charAt(3).toLowerCase()}${f.slice(4)}`
-      : f;
-
 /** `/api/…` (JSON, ADMIN_TOKEN) and `GET /` (a status page). */
 export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const login = (reply: FastifyReply, token: string) => {
@@ -286,7 +293,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return { authenticated: true, csrf: s.csrf, expiresAt: s.session.expiresAt };
   });
   app.get('/api/session', async (req, reply) => {
-    const a = access(deps, req);
+    const a = await access(deps, req);
     if (!a.ok) return deny(deps, reply, a.why);
     return {
       authenticated: true,
@@ -296,7 +303,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     };
   });
   app.delete('/api/session', async (req, reply) => {
-    const a = access(deps, req);
+    const a = await access(deps, req);
     if (!a.ok) return deny(deps, reply, a.why);
     reply.header('set-cookie', sessionCookie(undefined, deps.secureCookies));
     return { authenticated: false };
@@ -309,13 +316,13 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.get('/api/overview', async (req, reply) => {
-    const a = access(deps, req);
+    const a = portalAdmin(await access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
     return a.grant ? portalOverview(deps, a.grant) : overview(deps);
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/api/stats', async (req, reply) => {
-    const a = access(deps, req);
+    const a = portalAdmin(await access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
     const q = req.query;
     return answer(reply, () =>
@@ -331,7 +338,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/messages',
     async (req, reply) => {
-      const a = access(deps, req);
+      const a = await access(deps, req);
       if (!a.ok) return deny(deps, reply, a.why);
       const q = req.query;
       const limit = Math.min(500, Math.max(1, Number(q.limit ?? 50) || 50));
@@ -354,7 +361,8 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/settings',
     async (req, reply) => {
-      const a = access(deps, req);
+      // Inside Bitrix24 the settings (its MTS account among them) are for its administrators.
+      const a = portalAdmin(await access(deps, req));
       if (!a.ok) return deny(deps, reply, a.why);
       const found = await portalFor(
         deps.conn,
@@ -371,7 +379,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.put<{ Querystring: Record<string, string | undefined> }>(
     '/api/settings',
     async (req, reply) => {
-      const a = mayChange(access(deps, req));
+      const a = portalAdmin(await access(deps, req));
       if (!a.ok) return deny(deps, reply, a.why);
       const found = await portalFor(
         deps.conn,
@@ -395,13 +403,18 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
         });
       }
       let change: SettingsChange;
+      const input = settingsInput(parsed.data);
+      const existing = await getContract(deps.conn, portalContractId(portal.id));
       try {
-        change = settingsChange(settingsInput(parsed.data), {
+        if (a.grant) checkPortalAdminChange(input, existing !== undefined);
+        change = settingsChange(input, {
           secretKey: deps.settings.secretKey,
-          existing: await getContract(deps.conn, portalContractId(portal.id)),
-          name: apiName,
+          existing,
+          name: apiFieldName,
         });
       } catch (err) {
+        if (err instanceof SettingsForbiddenError)
+          return reply.code(403).send({ error: 'forbidden', message: err.message });
         if (err instanceof InputError) return badInput(reply, err);
         throw err;
       }
@@ -452,17 +465,17 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const campaignOf = async (a: Access, raw: string) => {
     const id = Number(raw);
     if (!Number.isInteger(id) || id <= 0) return undefined;
-    const list = await deps.campaigns.list(a.ok ? a.grant?.portalId : undefined);
-    return list.find((c) => c.id === id);
+    const c = await getCampaign(deps.conn, id);
+    return c && (!a.ok || !a.grant || c.portal_id === a.grant.portalId) ? c : undefined;
   };
   app.get('/api/campaigns', async (req, reply) => {
-    const a = access(deps, req);
+    const a = portalAdmin(await access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
     const list = (await deps.campaigns.list(a.grant?.portalId)).slice(0, 100);
     return Promise.all(list.map(campaignView));
   });
   app.get<{ Params: { id: string } }>('/api/campaigns/:id', async (req, reply) => {
-    const a = access(deps, req);
+    const a = portalAdmin(await access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
     const c = await campaignOf(a, req.params.id);
     if (!c) return reply.code(404).send({ error: 'not_found', message: 'No such campaign.' });
@@ -471,7 +484,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.post<{ Params: { id: string; move: string } }>(
     '/api/campaigns/:id/:move',
     async (req, reply) => {
-      const a = mayChange(access(deps, req));
+      const a = portalAdmin(await access(deps, req));
       if (!a.ok) return deny(deps, reply, a.why);
       const move = req.params.move;
       if (move !== 'start' && move !== 'pause' && move !== 'resume' && move !== 'cancel')
@@ -493,7 +506,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   );
 
   app.post('/api/test-sms', async (req, reply) => {
-    const a = mayChange(access(deps, req));
+    const a = portalAdmin(await access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<
       string,
@@ -511,7 +524,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.get<{ Params: { id: string } }>('/api/messages/:id', async (req, reply) => {
-    const a = access(deps, req);
+    const a = await access(deps, req);
     if (!a.ok) return deny(deps, reply, a.why);
     const h = await messageHistory(deps.conn, req.params.id);
     // Inside Bitrix24, another portal's message (or, in a card tab, another record's) is
@@ -550,8 +563,17 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     }
     const portal = verified.portal;
     const now = deps.clock.now();
+    // The whole portal's figures and messages are for its administrators; other users see
+    // the SMS tab of the CRM cards they may open.
+    if (!verified.admin && !verified.record)
+      return inPortalPage(lang, deps.sandbox, null, APP_PAGE.adminsOnly[lang]);
     const phones = verified.record
-      ? await deps.app.recordPhones(portal.id, verified.record).catch(() => [])
+      ? await deps.app
+          .recordPhones(portal, verified.record, field('AUTH_ID') ?? '')
+          .catch((err: unknown) => {
+            req.log.warn({ err }, 'the CRM record of a card tab could not be read');
+            return [];
+          })
       : undefined;
     const grant: AppGrant = {
       portalId: portal.id,
@@ -562,15 +584,14 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     };
     // Shown in an iframe on the portal: framing allowed for that portal only.
     reply.header('content-security-policy', `frame-ancestors https://${portal.domain}`);
-    const figures = await portalOverview(deps, grant);
+    const figures = verified.admin ? await portalOverview(deps, grant) : undefined;
     const messages = verified.record
       ? await findMessages(deps.conn, { limit: 20, portalId: portal.id, phones: phones ?? [] })
       : undefined;
     return inPortalPage(lang, deps.sandbox, {
       token: issueAppToken(deps.app.secret, grant),
       domain: portal.domain,
-      today: figures.today,
-      last30: figures.last30,
+      ...(figures ? { today: figures.today, last30: figures.last30 } : {}),
       ...(messages ? { messages } : {}),
     });
   });
@@ -585,7 +606,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   });
 
   app.get('/', async (req, reply) => {
-    const a = access(deps, req);
+    const a = await access(deps, req);
     const o = a.ok && !a.grant ? await overview(deps) : null;
     reply.type('text/html; charset=utf-8');
     return statusPage(deps, o, null);
@@ -595,8 +616,8 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
 interface InPortalData {
   token: string;
   domain: string;
-  today: { total: number; delivered: number; pending: number; failed: number; undelivered: number };
-  last30: { total: number; delivered: number; delivery_rate: number | null };
+  today?: { total: number; delivered: number };
+  last30?: { total: number; delivered: number };
   messages?: { id: string; phone: string | null; state: string; created_at: number }[];
 }
 
@@ -613,9 +634,13 @@ function inPortalPage(
   const t = APP_PAGE;
   const body = data
     ? `<p>${escapeHtml(data.domain)}</p>
-<table><tr><th></th><th>${t.today[lang]}</th><th>${t.last30[lang]}</th></tr>
+${
+  data.today && data.last30
+    ? `<table><tr><th></th><th>${t.today[lang]}</th><th>${t.last30[lang]}</th></tr>
 <tr><td>${t.sent[lang]}</td><td>${data.today.total}</td><td>${data.last30.total}</td></tr>
-<tr><td>${t.delivered[lang]}</td><td>${data.today.delivered}</td><td>${data.last30.delivered}</td></tr></table>
+<tr><td>${t.delivered[lang]}</td><td>${data.today.delivered}</td><td>${data.last30.delivered}</td></tr></table>`
+    : ''
+}
 ${
   data.messages
     ? `<h2>SMS</h2><table class="messages">${data.messages

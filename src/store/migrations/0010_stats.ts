@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { DialectCaps } from '../dialects/types.js';
+import { COUNTERS, countersOf, KEY_COLUMNS, keyOf } from './statsSql.js';
 
 /**
  * Pre-aggregated delivery figures (issue 11): the overview must answer in ≤ 200 ms with a
@@ -15,51 +16,6 @@ import type { DialectCaps } from '../dialects/types.js';
  * every moment. Being in the database, the trigger covers every path that writes a status,
  * the ones written later included.
  */
-
-/** Europe/Minsk is UTC+3 all year (domain/minskTime.ts). */
-const MINSK_OFFSET_MS = 3 * 3_600_000;
-
-/**
- * The message type of SPEC §6 (`card`, `robot`, `marketing`, `campaign`, `test`) from how
- * intake stored the message: a campaign's messages carry its id; handler POSTs keep
- * Bitrix24's module_id as `source` (crm = a CRM card, bizproc = a workflow's SMS, sender = CRM
- * marketing), our robot's are `robot`, the CLI's `send` is `cli` and the admin page's test SMS
- * `test`. Anything else goes by kind.
- */
-function typeOf(r: string): string {
-  return `case when ${r}.campaign_id is not null then 'campaign'
-    when ${r}.source = 'crm' then 'card'
-    when ${r}.source in ('bizproc', 'robot') then 'robot'
-    when ${r}.source = 'sender' then 'marketing'
-    when ${r}.source in ('cli', 'test') then 'test'
-    when ${r}.kind = 'marketing' then 'marketing'
-    else 'card' end`;
-}
-
-const KEY_COLUMNS = 'day, portal_id, alpha_name, type, campaign_id';
-const COUNTERS = 'total, submitted, delivered, undelivered, failed';
-
-/** The key of row `r` (NEW, OLD or a table alias) as a SELECT list. */
-function keyOf(r: string): string {
-  return `(${r}.created_at + ${MINSK_OFFSET_MS}) / 86400000, coalesce(${r}.portal_id, ''),
-    ${r}.alpha_name, ${typeOf(r)}, coalesce(${r}.campaign_id, '')`;
-}
-
-/** 1 when the condition holds, else 0 (SQLite compares to 0/1 already). */
-function flag(caps: DialectCaps, cond: string): string {
-  return caps.name === 'postgres' ? `(${cond})::int` : `(${cond})`;
-}
-
-/** The counters of row `r`, each 0 or 1 (total is 1). */
-function countersOf(caps: DialectCaps, r: string): string[] {
-  return [
-    '1',
-    flag(caps, `${r}.accepted_at is not null`),
-    flag(caps, `${r}.b24_status = 'delivered'`),
-    flag(caps, `${r}.b24_status = 'undelivered'`),
-    flag(caps, `${r}.b24_status = 'failed'`),
-  ];
-}
 
 function insertDelta(caps: DialectCaps, op: 'insert' | 'update'): string {
   const now = countersOf(caps, 'NEW');

@@ -6,6 +6,7 @@ import { campaignsMigration } from './0008_campaigns.js';
 import { historyMigration } from './0009_history.js';
 import { statsMigration } from './0010_stats.js';
 import { providerCodeMigration } from './0011_provider_code.js';
+import { statsWithdrawnMigration } from './0012_stats_withdrawn.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -219,6 +220,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
     '0009_history': historyMigration(caps),
     '0010_stats': statsMigration(caps),
     '0011_provider_code': providerCodeMigration,
+    '0012_stats_withdrawn': statsWithdrawnMigration(caps),
   };
 }
 
