@@ -50,6 +50,7 @@ import {
   makeGroupCommit,
   makeTokenStore,
   migrate,
+  portalSettings,
 } from './store/index.js';
 import { type CampaignFeeder, makeCampaignFeeder } from './workers/campaignFeeder.js';
 import { makeMarketingCurfew } from './workers/marketingCurfew.js';
@@ -172,7 +173,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     logger: logger.child({ component: 'bitrix24' }),
   });
 
-  const consentDeps = { conn, api: b24, clock, logger, field: config.CONSENT_FIELD };
+  // A portal may name its own consent field (settings); otherwise CONSENT_FIELD.
+  const consentFieldFor = async (portalId: string) => {
+    const p = await getPortal(conn, portalId);
+    return p ? portalSettings(p).consentField : undefined;
+  };
+  const consentDeps = {
+    conn,
+    api: b24,
+    clock,
+    logger,
+    field: config.CONSENT_FIELD,
+    fieldFor: consentFieldFor,
+  };
   const consentSyncer = makeConsentSyncer({ ...consentDeps, holder: instanceId });
   const dlrKeys = makeDlrKeys({ conn, publicUrl: config.PUBLIC_URL });
   const senderDefaults = {
@@ -311,6 +324,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       api: b24,
       logger,
       field: config.CONSENT_FIELD,
+      fieldFor: consentFieldFor,
       syncer: consentSyncer,
       syncing: () => workersStarted,
     }),

@@ -104,6 +104,10 @@ export function portalCommand(program: Command): void {
       'extra alpha names a manager may choose in the CRM (one Bitrix24 provider each; "" for none); run `register` after changing them',
     )
     .option(
+      '--consent-field <name>',
+      'the CRM boolean user field holding marketing consent (default CONSENT_FIELD; "" for that); the registry is read again from it',
+    )
+    .option(
       '--alert-user-id <id>',
       'the Bitrix24 user who gets alerts (default: the installing administrator)',
     )

@@ -15,7 +15,7 @@ import {
   type ConsentDecision,
   type ConsentDeps,
   type ConsentEntityType,
-  DEFAULT_CONSENT_FIELD,
+  consentFieldOf,
   DEFAULT_ENTITIES,
   methodPrefix,
 } from './types.js';
@@ -86,7 +86,7 @@ function failed(what: string, a: BatchItemResult | undefined): Error {
  * What is found is stored, so the next check of the number costs nothing.
  */
 async function liveLookup(deps: ConsentDeps, portalId: string, phone: string): Promise<void> {
-  const field = deps.field ?? DEFAULT_CONSENT_FIELD;
+  const field = await consentFieldOf(deps, portalId);
   const entities = deps.entities ?? DEFAULT_ENTITIES;
   const find: Record<string, BatchCommand> = {};
   for (const e of entities) {
@@ -138,7 +138,7 @@ async function liveLookup(deps: ConsentDeps, portalId: string, phone: string): P
  * `optedOut` tells the opt-out list's refusal from the CRM's.
  */
 export async function registryConsent(
-  deps: Pick<ConsentDeps, 'conn' | 'field' | 'entities'>,
+  deps: Pick<ConsentDeps, 'conn' | 'field' | 'fieldFor' | 'entities'>,
   portalId: string,
   phone: string,
 ): Promise<{ decision: ConsentDecision; optedOut: boolean } | undefined> {
@@ -152,7 +152,10 @@ export async function registryConsent(
   }
   const rows = await consentRowsForPhone(deps.conn, portalId, phone);
   if (rows.length > 0)
-    return { decision: decideFromRows(rows, deps.field ?? DEFAULT_CONSENT_FIELD), optedOut: false };
+    return {
+      decision: decideFromRows(rows, await consentFieldOf(deps, portalId)),
+      optedOut: false,
+    };
   if (await getConsentMiss(deps.conn, portalId, phone)) {
     const reason = nobodyHasIt(deps.entities ?? DEFAULT_ENTITIES);
     return { decision: { allowed: false, reason }, optedOut: false };
@@ -199,7 +202,7 @@ export async function checkMarketingConsent(
     };
   }
   const rows = await consentRowsForPhone(deps.conn, portalId, n.phone);
-  if (rows.length > 0) return decideFromRows(rows, deps.field ?? DEFAULT_CONSENT_FIELD);
+  if (rows.length > 0) return decideFromRows(rows, await consentFieldOf(deps, portalId));
   return { allowed: false, reason: nobodyHasIt(deps.entities ?? DEFAULT_ENTITIES) };
 }
 

@@ -13,17 +13,20 @@ export function consentOnRegister(deps: {
   logger: Logger;
   /** CONSENT_FIELD. */
   field: string;
+  /** A portal's own consent field, when it has one. */
+  fieldFor?: (portalId: string) => Promise<string | undefined>;
   syncer: Pick<ConsentSyncer, 'syncNow'>;
   /** Whether the workers run (a CLI `register` does not sync). */
   syncing: () => boolean;
 }) {
   return async (portal: { id: string }): Promise<void> => {
+    const field = (await deps.fieldFor?.(portal.id)) ?? deps.field;
     try {
-      await ensureConsentField(deps.api, portal.id, deps.field);
+      await ensureConsentField(deps.api, portal.id, field);
     } catch (err) {
       deps.logger.warn(
         { portalId: portal.id, err: (err as Error).message },
-        `could not create the consent field ${deps.field}`,
+        `could not create the consent field ${field}`,
       );
     }
     if (deps.syncing())

@@ -11,7 +11,7 @@ import {
 import {
   type ConsentDeps,
   type ConsentEntityType,
-  DEFAULT_CONSENT_FIELD,
+  consentFieldOf,
   DEFAULT_ENTITIES,
   methodPrefix,
   PAGE_SIZE,
@@ -180,7 +180,7 @@ async function absorb(
   counted: boolean,
 ): Promise<void> {
   const { entity } = pass;
-  const field = deps.field ?? DEFAULT_CONSENT_FIELD;
+  const field = await consentFieldOf(deps, portalId);
   const method = `${methodPrefix(entity)}.list`;
   const records: ConsentRecordInput[] = [];
   let last = pass.cursor.last_id;
@@ -262,7 +262,7 @@ export async function syncConsent(
   opts: SyncOptions = {},
 ): Promise<SyncResult> {
   const log = (deps.logger ?? silentLogger).child({ portalId, component: 'consent-sync' });
-  const field = deps.field ?? DEFAULT_CONSENT_FIELD;
+  const field = await consentFieldOf(deps, portalId);
   const now = deps.clock.now();
   const passes: Pass[] = [];
   for (const entity of deps.entities ?? DEFAULT_ENTITIES) {

@@ -18,6 +18,8 @@ export interface ConsentSyncerOptions {
   fullEveryMs?: number;
   /** CONSENT_FIELD. Default `UF_CRM_SMS_CONSENT`. */
   field?: string;
+  /** A portal's own consent field, when it has one. */
+  fieldFor?: (portalId: string) => Promise<string | undefined>;
   /** Default `['contact', 'lead']`. */
   entities?: ConsentEntityType[];
   /** Called after each portal's sync (metrics). */
@@ -47,6 +49,7 @@ export function makeConsentSyncer(opts: ConsentSyncerOptions) {
     clock: opts.clock,
     logger: log,
     ...(opts.field ? { field: opts.field } : {}),
+    ...(opts.fieldFor ? { fieldFor: opts.fieldFor } : {}),
     ...(opts.entities ? { entities: opts.entities } : {}),
   };
 

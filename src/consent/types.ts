@@ -17,6 +17,8 @@ export interface ConsentDeps {
   logger?: Logger;
   /** The boolean user field holding consent (CONSENT_FIELD). Default `UF_CRM_SMS_CONSENT`. */
   field?: string;
+  /** A portal's own consent field (its settings), when it has one; else `field`. */
+  fieldFor?: (portalId: string) => Promise<string | undefined>;
   /** CRM types whose records carry consent. Default `['contact', 'lead']`. */
   entities?: ConsentEntityType[];
 }
@@ -34,6 +36,14 @@ export type ConsentDecision =
        */
       retryable?: boolean;
     };
+
+/** The consent field of a portal: its own setting, else CONSENT_FIELD, else the default. */
+export async function consentFieldOf(
+  deps: Pick<ConsentDeps, 'field' | 'fieldFor'>,
+  portalId: string,
+): Promise<string> {
+  return (await deps.fieldFor?.(portalId)) ?? deps.field ?? DEFAULT_CONSENT_FIELD;
+}
 
 export const DEFAULT_ENTITIES: readonly ConsentEntityType[] = ['contact', 'lead'];
 

@@ -7,6 +7,7 @@ import {
   type Contract,
   DEFAULT_CONTRACT,
   deleteContract,
+  forgetConsentRegistry,
   getContract,
   inTransaction,
   moveWaitingMessages,
@@ -39,6 +40,8 @@ export interface SettingsInput {
   enterprise?: boolean;
   /** The Bitrix24 user id alerts go to. */
   alertUserId?: string;
+  /** The boolean user field holding marketing consent; '' = CONSENT_FIELD. */
+  consentField?: string;
   mtsClientId?: string;
   mtsLogin?: string;
   mtsPassword?: string;
@@ -139,6 +142,11 @@ export function settingsChange(
     if (!Number.isInteger(n) || n < 1) fail('restBurst', 'a positive whole number');
     patch.restBurst = n;
   }
+  if (o.consentField !== undefined) {
+    if (o.consentField !== '' && !/^UF_CRM_[A-Z0-9_]{1,40}$/.test(o.consentField))
+      fail('consentField', `"${o.consentField}": a CRM user field name such as UF_CRM_SMS_CONSENT`);
+    patch.consentField = o.consentField === '' ? undefined : o.consentField;
+  }
   if (o.alertUserId !== undefined) {
     const n = Number(o.alertUserId);
     if (!Number.isInteger(n) || n < 1) fail('alertUserId', 'a Bitrix24 user id (a whole number)');
@@ -225,7 +233,11 @@ export async function applySettings(
   now: number,
 ): Promise<void> {
   await inTransaction(conn, async (tx) => {
+    const before = portalSettings(portal).consentField;
     const next = await updatePortalSettings(tx, portal.id, change.patch, now);
+    // Another consent field: what the registry read from the old one no longer holds.
+    if ('consentField' in change.patch && next.consentField !== before)
+      await forgetConsentRegistry(tx, portal.id);
     const id = portalContractId(portal.id);
     if (change.dropContract) {
       // Messages already queued on it move back to the default contract.
@@ -329,8 +341,8 @@ export interface SettingsView {
       };
   /** The Bitrix24 user alerts go to (the installing administrator unless changed). */
   alertUserId: number | null;
-  /** CONSENT_FIELD (the service's configuration). */
-  consentField: string;
+  /** The boolean user field holding marketing consent. */
+  consentField: Setting<string>;
 }
 
 /** What a portal without settings of its own gets (the configuration). */
@@ -381,6 +393,6 @@ export async function readSettings(
         }
       : { contract: 'default', rate: defaults.rate },
     alertUserId: s.adminUserId ?? null,
-    consentField: defaults.consentField,
+    consentField: pick(s.consentField, undefined, defaults.consentField),
   };
 }

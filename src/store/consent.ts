@@ -280,6 +280,16 @@ export async function dropUnseenRecords(
   return Number(res.numDeletedRows);
 }
 
+/**
+ * Forgets what a portal's consent registry knew (its records, its misses, its sync cursor):
+ * after its consent field changes, every value was read from the old field. Checks then ask
+ * the CRM live, and the next sync pass reads every record again.
+ */
+export async function forgetConsentRegistry(conn: Connection, portalId: string): Promise<void> {
+  for (const table of ['consent_records', 'consent_misses', 'consent_sync'] as const)
+    await conn.db.deleteFrom(table).where('portal_id', '=', portalId).execute();
+}
+
 // ---------------------------------------------------------------------------------------
 // Opt-out list
 

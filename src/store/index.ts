@@ -162,6 +162,7 @@ export {
   consentRowsForPhone,
   dropUnseenRecords,
   findOptout,
+  forgetConsentRegistry,
   getConsentMiss,
   getSyncState,
   listOptouts,

@@ -15,6 +15,8 @@ export interface PortalSettings {
   senderMarketing?: string;
   /** Extra alpha names a manager may choose in the CRM: one Bitrix24 provider each. */
   senders?: string[];
+  /** The portal's boolean user field holding marketing consent (default CONSENT_FIELD). */
+  consentField?: string;
   /** Leaky bucket of this portal's plan: 2/50 standard, 5/250 Enterprise. */
   restRate?: number;
   restBurst?: number;

@@ -37,7 +37,7 @@ describe('settings per portal and a Sender ID chosen in the CRM', () => {
       senders: [],
       timelineNotes: { value: true, from: 'configuration' },
       mts: { contract: 'default', rate: 50 },
-      consentField: 'UF_CRM_SMS_CONSENT',
+      consentField: { value: 'UF_CRM_SMS_CONSENT', from: 'configuration' },
     });
     expect((await api(`/api/settings?portal=nope.bitrix24.by`)).status).toBe(404);
   });
@@ -200,5 +200,38 @@ describe('settings per portal and a Sender ID chosen in the CRM', () => {
       rows: { key: string }[];
     };
     expect(today.rows.map((r) => r.key)).toContain('test');
+  });
+
+  it("a portal's own consent field: marketing follows it from the moment it is set", async () => {
+    h.b24.addUserField('contact', 'MY_OK', 'boolean');
+    h.b24.addContact({
+      NAME: 'Olga',
+      PHONE: [{ VALUE: '+375291110055', VALUE_TYPE: 'MOBILE' }],
+      UF_CRM_SMS_CONSENT: '0',
+      UF_CRM_MY_OK: '1',
+    });
+    const marketing = async (text: string) => {
+      const s = await h.b24.sendFromCard({ to: '+375291110055', text, moduleId: 'sender' });
+      await waitFor(
+        () => ['failed', 'delivered'].includes(h.b24.latestStatus(s.messageId) ?? ''),
+        'a final status',
+      );
+      return h.b24.latestStatus(s.messageId);
+    };
+    expect(await marketing('offer one')).toBe('failed');
+    const bad = await put({ consentField: 'my field' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/^consentField: /);
+    expect(await (await put({ consentField: 'UF_CRM_MY_OK' })).json()).toMatchObject({
+      consentField: { value: 'UF_CRM_MY_OK', from: 'portal' },
+    });
+    expect(await marketing('offer two')).toBe('delivered');
+    expect(h.mts.sent.map((m) => m.text)).toContain('offer two');
+    expect(h.mts.sent.map((m) => m.text)).not.toContain('offer one');
+    // Back to the configured field.
+    expect(await (await put({ consentField: '' })).json()).toMatchObject({
+      consentField: { value: 'UF_CRM_SMS_CONSENT', from: 'configuration' },
+    });
+    expect(await marketing('offer three')).toBe('failed');
   });
 });

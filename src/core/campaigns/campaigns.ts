@@ -17,6 +17,7 @@ import {
   inTransaction,
   listCampaigns,
   moveCampaign,
+  portalSettings,
   withdrawCampaignMessages,
 } from '../../store/index.js';
 import { intakeSms } from '../intake.js';
@@ -147,15 +148,16 @@ export function makeCampaigns(deps: CampaignDeps) {
       const portal = await getPortal(conn, input.portalId);
       if (!portal) throw new CampaignError(`no installed portal ${input.portalId}`);
       // The consent registry is brought up to date first: the audience is checked against it.
+      const consentField = portalSettings(portal).consentField ?? deps.consentField;
       await syncConsent(
-        { conn, api: deps.api, clock, logger: deps.logger, field: deps.consentField },
+        { conn, api: deps.api, clock, logger: deps.logger, field: consentField },
         portal.id,
       );
       const audience = await buildAudience(
         {
           conn,
           api: deps.api,
-          consentField: deps.consentField,
+          consentField,
           maxParts: deps.maxParts,
           ...(input.onProgress ? { onProgress: input.onProgress } : {}),
         },

@@ -231,6 +231,7 @@ const settingsBody = z
     restRate: z.number(),
     restBurst: z.number(),
     alertUserId: z.number(),
+    consentField: z.string(),
     mts: z.union([
       z.literal('default'),
       z
