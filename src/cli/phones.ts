@@ -19,12 +19,15 @@ import { restLimits } from '../core/restLimits.js';
 import { ValidationError } from '../errors.js';
 import { NO_SANDBOX, runningSandbox } from '../sandboxFile.js';
 import {
+  addPhoneScanChunk,
   type Connection,
   connect,
+  finishPhoneScan,
   listPortals,
   makeTokenStore,
   migrate,
   type Portal,
+  startPhoneScan,
 } from '../store/index.js';
 import { choosePortal, cliLogger, configOrExit, fail } from './common.js';
 import { makeProgress } from './progress.js';
@@ -211,6 +214,9 @@ export function phonesCommand(program: Command): void {
         const s = await openPortal(opts.portal);
         const csv = opts.out ? csvWriter(opts.out) : undefined;
         const progress = makeProgress(process.stderr, 'scan', 'records');
+        // The scan and its report are also recorded, for the admin API (GET /api/phones/scans).
+        const scanId = await startPhoneScan(s.conn, s.portal.id, Date.now());
+        let seq = 0;
         try {
           await csv?.write(`${CSV_HEADER}\n`);
           const tally = await scanPhones({
@@ -219,21 +225,29 @@ export function phonesCommand(program: Command): void {
             entities,
             run: s.run,
             onRecords: async (records) => {
-              if (!csv) return;
               let text = '';
               for (const r of records) for (const row of r.rows) text += csvLine(row);
-              if (text) await csv.write(text);
+              if (!text) return;
+              await addPhoneScanChunk(s.conn, scanId, ++seq, text);
+              await csv?.write(text);
             },
             onProgress: (p) => progress.update(p.done, p.total),
           });
           progress.finish();
           await csv?.close();
+          await finishPhoneScan(s.conn, scanId, { tally }, Date.now());
           const requests = s.client.restRequests(s.portal.id);
           if (opts.json)
             process.stdout.write(`${JSON.stringify({ ...tally, rest_requests: requests })}\n`);
           else process.stdout.write(scanSummary(tally, requests, opts.out));
         } catch (err) {
           csv?.abort();
+          await finishPhoneScan(
+            s.conn,
+            scanId,
+            { error: (err as Error).message },
+            Date.now(),
+          ).catch(() => {});
           process.stderr.write(`\nerror: scan failed: ${(err as Error).message}\n`);
           process.exitCode = 1;
         } finally {

@@ -221,3 +221,15 @@ export function makeTokenStore(conn: Connection, clock: Clock): TokenStore {
     saveTokens: (portalId, tokens) => saveTokens(conn, portalId, tokens, clock.now()),
   };
 }
+
+// The phone base's scans and their reports.
+
+export {
+  addPhoneScanChunk,
+  finishPhoneScan,
+  getPhoneScan,
+  listPhoneScans,
+  type PhoneScan,
+  phoneScanChunks,
+  startPhoneScan,
+} from './phoneScans.js';

@@ -316,6 +316,26 @@ export interface StatsDeltasTable extends StatsDaysTable {
   id: Generated<number>;
 }
 
+/** A `phones scan` of one portal (migrations/0013_phone_scans.ts). */
+export interface PhoneScansTable {
+  id: Generated<number>;
+  portal_id: string;
+  /** running | done | failed */
+  state: string;
+  started_at: number;
+  finished_at: number | null;
+  /** JSON ScanTally (core/phones/verdict.ts) once done. */
+  tally: string | null;
+  error: string | null;
+}
+
+/** A piece of a scan's CSV report (rows only, in `seq` order). */
+export interface PhoneScanChunksTable {
+  scan_id: number;
+  seq: number;
+  text: string;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
@@ -328,6 +348,8 @@ export interface Database {
   delivery_reports: DeliveryReportsTable;
   message_events: MessageEventsTable;
   stats_days: StatsDaysTable;
+  phone_scans: PhoneScansTable;
+  phone_scan_chunks: PhoneScanChunksTable;
   stats_deltas: StatsDeltasTable;
   rate_limits: RateLimitsTable;
   rate_events: RateEventsTable;

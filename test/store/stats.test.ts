@@ -193,6 +193,8 @@ for (const dialect of DIALECTS)
       if (dialect === 'postgres') await raw('drop function messages_stats_withdrawn() cascade');
       else await raw('drop trigger messages_stats_withdrawn');
       await raw('alter table messages drop column provider_code');
+      await raw('drop table phone_scan_chunks');
+      await raw('drop table phone_scans');
       if (dialect === 'postgres') await raw('drop function messages_stats() cascade');
       else {
         await raw('drop trigger messages_stats_insert');
@@ -206,6 +208,7 @@ for (const dialect of DIALECTS)
         '0010_stats',
         '0011_provider_code',
         '0012_stats_withdrawn',
+        '0013_phone_scans',
       ]);
       expect(await deltaCount(t)).toBe(0);
       expect(brief(await statsCells(t.conn, range))).toEqual([

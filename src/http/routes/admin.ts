@@ -1,9 +1,11 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import { CampaignError, type Campaigns } from '../../core/campaigns/campaigns.js';
 import { findMessages, messageHistory } from '../../core/history.js';
+import { CSV_HEADER } from '../../core/phones/csv.js';
 import {
   apiFieldName,
   applySettings,
@@ -17,6 +19,7 @@ import {
 } from '../../core/portalSettings.js';
 import { readOverview, readStats, type StatsDeps } from '../../core/stats.js';
 import type { AppAccess, AppOpen, CrmRecordRef } from '../../core/verifyAppOpen.js';
+import { minskDate } from '../../domain/minskTime.js';
 import { InputError } from '../../errors.js';
 import { langOf } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
@@ -24,8 +27,11 @@ import {
   type Connection,
   getCampaign,
   getContract,
+  getPhoneScan,
+  listPhoneScans,
   listPortals,
   type Portal,
+  phoneScanChunks,
   portalContractId,
   queueDepth,
 } from '../../store/index.js';
@@ -505,6 +511,48 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       }
     },
   );
+
+  // The phone base: the last `phones scan` of each portal, and its report as a download.
+  app.get('/api/phones/scans', async (req, reply) => {
+    const a = portalAdmin(await access(deps, req));
+    if (!a.ok) return deny(deps, reply, a.why);
+    const scans = await listPhoneScans(deps.conn, a.grant?.portalId);
+    return scans.map((s) => ({
+      id: Number(s.id),
+      portalId: s.portal_id,
+      state: s.state,
+      startedAt: Number(s.started_at),
+      finishedAt: s.finished_at === null ? null : Number(s.finished_at),
+      tally: s.tally ? JSON.parse(s.tally) : null,
+      error: s.error,
+      report: s.state === 'done' ? `/api/phones/scans/${s.id}/report.csv` : null,
+    }));
+  });
+  app.get<{ Params: { id: string } }>('/api/phones/scans/:id/report.csv', async (req, reply) => {
+    const a = portalAdmin(await access(deps, req));
+    if (!a.ok) return deny(deps, reply, a.why);
+    const id = Number(req.params.id);
+    const scan = Number.isInteger(id) && id > 0 ? await getPhoneScan(deps.conn, id) : undefined;
+    if (scan?.state !== 'done' || (a.grant && scan.portal_id !== a.grant.portalId))
+      return reply.code(404).send({ error: 'not_found', message: 'No such finished scan.' });
+    const conn = deps.conn;
+    // Streamed a few chunks at a time: a report of a large CRM is never held whole.
+    async function* lines() {
+      yield `${CSV_HEADER}\n`;
+      let after = 0;
+      for (;;) {
+        const chunks = await phoneScanChunks(conn, id, after, 20);
+        for (const c of chunks) yield c.text;
+        if (chunks.length < 20) return;
+        after = (chunks.at(-1) as { seq: number }).seq;
+      }
+    }
+    const day = minskDate(Number(scan.started_at));
+    reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="phones-scan-${day}.csv"`);
+    return reply.send(Readable.from(lines()));
+  });
 
   app.post('/api/test-sms', async (req, reply) => {
     const a = portalAdmin(await access(deps, req));

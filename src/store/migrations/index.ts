@@ -7,6 +7,7 @@ import { historyMigration } from './0009_history.js';
 import { statsMigration } from './0010_stats.js';
 import { providerCodeMigration } from './0011_provider_code.js';
 import { statsWithdrawnMigration } from './0012_stats_withdrawn.js';
+import { phoneScansMigration } from './0013_phone_scans.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -221,6 +222,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
     '0010_stats': statsMigration(caps),
     '0011_provider_code': providerCodeMigration,
     '0012_stats_withdrawn': statsWithdrawnMigration(caps),
+    '0013_phone_scans': phoneScansMigration(caps),
   };
 }
 
