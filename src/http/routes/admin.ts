@@ -28,6 +28,7 @@ import {
   getCampaign,
   getContract,
   getPhoneScan,
+  getPortal,
   listPhoneScans,
   listPortals,
   type Portal,
@@ -174,7 +175,7 @@ function postedToken(body: unknown): string {
 
 /** Inside Bitrix24: this portal's figures and waiting messages, nothing of the others. */
 async function portalOverview(deps: AdminDeps, grant: AppGrant) {
-  const p = (await listPortals(deps.conn)).find((x) => x.id === grant.portalId);
+  const p = await getPortal(deps.conn, grant.portalId);
   const { backlog, ...figures } = await readOverview(deps.statsDeps(), {
     portal: grant.portalId,
   });
@@ -365,38 +366,40 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     },
   );
 
+  /**
+   * Whose settings a request is about: the grant's portal inside Bitrix24 (its administrators
+   * only: its MTS account is among them), else `?portal=` or the only one installed. Undefined
+   * once the refusal has been sent.
+   */
+  const settingsTarget = async (
+    req: FastifyRequest<{ Querystring: Record<string, string | undefined> }>,
+    reply: FastifyReply,
+  ) => {
+    const a = portalAdmin(await access(deps, req));
+    if (!a.ok) return void deny(deps, reply, a.why);
+    const found = await portalFor(deps.conn, a.grant?.portalId ?? (req.query.portal || undefined));
+    if (!('portal' in found))
+      return void reply
+        .code(found.status)
+        .send({ error: errorName(found.status), message: found.message });
+    return { grant: a.grant, portal: found.portal };
+  };
+
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/api/settings',
     async (req, reply) => {
-      // Inside Bitrix24 the settings (its MTS account among them) are for its administrators.
-      const a = portalAdmin(await access(deps, req));
-      if (!a.ok) return deny(deps, reply, a.why);
-      const found = await portalFor(
-        deps.conn,
-        a.grant?.portalId ?? (req.query.portal || undefined),
-      );
-      if (!('portal' in found))
-        return reply
-          .code(found.status)
-          .send({ error: errorName(found.status), message: found.message });
-      return readSettings(deps.conn, found.portal, deps.settings);
+      const target = await settingsTarget(req, reply);
+      if (!target) return reply;
+      return readSettings(deps.conn, target.portal, deps.settings);
     },
   );
 
   app.put<{ Querystring: Record<string, string | undefined> }>(
     '/api/settings',
     async (req, reply) => {
-      const a = portalAdmin(await access(deps, req));
-      if (!a.ok) return deny(deps, reply, a.why);
-      const found = await portalFor(
-        deps.conn,
-        a.grant?.portalId ?? (req.query.portal || undefined),
-      );
-      if (!('portal' in found))
-        return reply
-          .code(found.status)
-          .send({ error: errorName(found.status), message: found.message });
-      const portal = found.portal;
+      const target = await settingsTarget(req, reply);
+      if (!target) return reply;
+      const { grant, portal } = target;
       const parsed = settingsBody.safeParse(req.body ?? {});
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -413,7 +416,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       const input = settingsInput(parsed.data);
       const existing = await getContract(deps.conn, portalContractId(portal.id));
       try {
-        if (a.grant) checkPortalAdminChange(input, existing !== undefined);
+        if (grant) checkPortalAdminChange(input, existing !== undefined);
         change = settingsChange(input, {
           secretKey: deps.settings.secretKey,
           existing,
@@ -438,7 +441,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
             error: `Bitrix24 did not take the providers: ${err instanceof Error ? err.message : String(err)}. The settings are saved; run \`b24-mts-sms register\` later.`,
           }),
         );
-      const after = (await listPortals(deps.conn)).find((p) => p.id === portal.id) ?? portal;
+      const after = (await getPortal(deps.conn, portal.id)) ?? portal;
       return {
         ...(await readSettings(deps.conn, after, deps.settings)),
         ...(registration ? { registration } : {}),
