@@ -16,6 +16,8 @@ export default defineConfig({
     // End-to-end tests start real servers and databases; two cores, so keep parallelism modest.
     maxWorkers: 2,
     pool: 'forks',
+    // The admin page's assets, built when missing or older than their sources.
+    globalSetup: ['test/helpers/webBuild.ts'],
     projects: [
       {
         extends: true,

@@ -85,6 +85,8 @@ export function serveCommand(program: Command): void {
             status,
             portals: portals.map((p) => p.domain),
             crm: `${SANDBOX_CRM.contacts} contacts, ${SANDBOX_CRM.leads} leads, ${SANDBOX_CRM.companies} companies`,
+            // The app as a Bitrix24 user sees it, inside the emulated portal's page.
+            appInPortal: `${sandbox.b24.url}/app`,
           },
           'sandbox portal installed in the Bitrix24 emulator, with a sample CRM',
         );

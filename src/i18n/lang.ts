@@ -27,3 +27,25 @@ export function langOf(b24Language: string | undefined | null): Lang {
 export function portalLang(settings: { language?: string; detectedLanguage?: string }): Lang {
   return langOf(settings.language ?? settings.detectedLanguage);
 }
+
+/** Browser language tags read in Russian (Belarusian and Kazakh readers included). */
+const RUSSIAN_BROWSER = new Set(['ru', 'be', 'kk']);
+
+/**
+ * Our language for a browser's `Accept-Language`: its most preferred language decides —
+ * Russian for Russian, Belarusian and Kazakh, English for any other; Russian without one.
+ */
+export function langOfAcceptLanguage(header: string | undefined): Lang {
+  const tags = (header ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find(Boolean);
+      return { tag: tag.trim().toLowerCase().split('-')[0] ?? '', q: q ? Number(q) : 1, i };
+    })
+    .filter((x) => x.tag && x.tag !== '*' && x.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  const first = tags[0];
+  if (!first) return DEFAULT_LANG;
+  return RUSSIAN_BROWSER.has(first.tag) ? 'ru' : 'en';
+}

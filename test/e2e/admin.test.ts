@@ -150,27 +150,43 @@ describe('admin page, API, health and metrics', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^b24mts_session=; .*Max-Age=0/);
   });
 
-  it('the status page shows a login form, then the counts; the in-portal page opens by POST', async () => {
-    const closed = await (await fetch(`${h.url}/`)).text();
-    expect(closed).not.toContain('last 30 days');
-    expect(closed).toContain('<form method="post" action="/login">');
-    const form = (token: string) =>
-      fetch(`${h.url}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `token=${encodeURIComponent(token)}`,
-        redirect: 'manual',
+  it('the admin page at / holds no data, speaks the browser’s language, and may not be framed', async () => {
+    const page = async (acceptLanguage?: string) => {
+      const res = await fetch(`${h.url}/`, {
+        headers: acceptLanguage ? { 'accept-language': acceptLanguage } : {},
       });
-    const wrong = await form('nope');
-    expect(wrong.status).toBe(401);
-    expect(await wrong.text()).toContain('Wrong token.');
-    const right = await form(TOKEN);
-    expect(right.status).toBe(303);
-    expect(right.headers.get('location')).toBe('/');
-    const cookie = (right.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    const open = await (await fetch(`${h.url}/`, { headers: { cookie } })).text();
-    expect(open).toContain('<tr><td>delivered</td><td>1</td><td>1</td></tr>');
-    expect(open).toContain(h.b24.domain);
+      return { res, html: await res.text() };
+    };
+    const { res, html } = await page();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(html).toContain('<div id="app"');
+    expect(html).toContain('<meta name="b24mts-view" content="standalone">');
+    expect(html).not.toContain('b24mts-app-token');
+    expect(html).not.toContain(h.b24.domain);
+    // Russian without a preference and for Russian or Belarusian readers; English otherwise.
+    expect(html).toContain('<html lang="ru"');
+    for (const [header, lang] of [
+      ['be-BY,be;q=0.9,en;q=0.5', 'ru'],
+      ['ru-RU,ru;q=0.9', 'ru'],
+      ['en-US,en;q=0.9,ru;q=0.8', 'en'],
+      ['de-DE,ru;q=0.5', 'en'],
+      ['en;q=0.2,ru;q=0.9', 'ru'],
+    ] as const)
+      expect((await page(header)).html, header).toContain(
+        `<meta name="b24mts-lang" content="${lang}">`,
+      );
+    // Its script is served from the package, cached for good (the name carries a hash).
+    const src = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1] as string;
+    expect(src).toMatch(/^\/app\/assets\/index-[\w-]+\.js$/);
+    const js = await fetch(`${h.url}${src}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${h.url}/app/assets/../../package.json`)).status).toBe(404);
+  });
+
+  it('the in-portal page opens only by a verified POST', async () => {
     // A POST that Bitrix24 did not make (no such portal, a made-up AUTH_ID) shows nothing.
     const forged = (lang?: string) =>
       fetch(`${h.url}/b24/app${lang ? `?LANG=${lang}` : ''}`, {

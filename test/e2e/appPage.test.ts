@@ -69,9 +69,10 @@ describe('the app inside Bitrix24: verified opens, one portal’s data, the CRM 
     const page = await h.b24.openApp(appUrl());
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toBe(
-      `frame-ancestors https://${h.b24.domain}`,
+      `frame-ancestors https://${h.b24.domain} ${h.b24.url}`,
     );
     expect(page.headers.get('x-frame-options')).toBeNull();
+    expect(page.body).toContain('<meta name="b24mts-view" content="app">');
     const token = tokenOf(page.body);
 
     const o = (await (await withApp(token, '/api/overview')).json()) as Record<string, unknown>;
@@ -169,8 +170,10 @@ describe('the app inside Bitrix24: verified opens, one portal’s data, the CRM 
       options: { ID: String(contactId) },
     });
     expect(tab.status).toBe(200);
-    expect(tab.body).toContain('+375 29 ***-**-11');
-    expect(tab.body).not.toContain('***-**-22');
+    // The page is the card tab's view; its data comes from the API with the grant.
+    expect(tab.body).toContain('<meta name="b24mts-view" content="card">');
+    expect(tab.body).toContain('<meta name="b24mts-admin" content="true">');
+    expect(tab.body).not.toContain('***-**-');
     const token = tokenOf(tab.body);
     const msgs = (await (await withApp(token, '/api/messages')).json()) as {
       id: string;

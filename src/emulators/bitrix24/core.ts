@@ -33,6 +33,8 @@ export class EmulatorCore {
   readonly faults: Faults = { outage: false, blockedMethods: new Map(), restUnavailable: false };
   /** Base URL once listening, e.g. `http://127.0.0.1:41234`. */
   url = '';
+  /** The app's base URL, as installed (its page is `${appBaseUrl}/b24/app`). */
+  appBaseUrl = '';
   /** The portal's language (`LANGUAGE_ID` in app events, `app.info`). */
   language = 'ru';
 

@@ -20,6 +20,7 @@ import {
   type SendFromCardResult,
   sendFromCard,
 } from './portalActions.js';
+import { registerPortalPage } from './portalPage.js';
 import { registerRest } from './rest.js';
 import {
   type BizprocEventRecord,
@@ -211,6 +212,7 @@ export async function startBitrix24Emulator(
   });
   registerRest(app, core);
   registerOAuth(app, core);
+  registerPortalPage(app, core);
 
   await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   const address = app.server.address();

@@ -115,6 +115,7 @@ export async function install(
   // wipes them); the install itself goes to the installation path.
   const bound =
     event === 'ONAPPINSTALL' ? undefined : [...(core.state.eventHandlers.get(event) ?? [])][0];
+  if (event === 'ONAPPINSTALL') core.appBaseUrl = appBaseUrl.replace(/\/+$/, '');
   if (event !== 'ONAPPINSTALL') core.state.wipeAppRegistrations();
   if (event === 'ONAPPUPDATE') core.identity.applicationToken = hex32();
   const pair =
@@ -262,11 +263,11 @@ export interface OpenAppResult {
  * `status`, `PLACEMENT`, `PLACEMENT_OPTIONS` (widgets only), `SERVER_ENDPOINT`,
  * `APPLICATION_TOKEN` and `APPLICATION_SCOPE` in the body.
  */
-export async function openApp(
+export function appOpenRequest(
   core: EmulatorCore,
   url: string,
   opts: OpenAppOptions = {},
-): Promise<OpenAppResult> {
+): { action: string; fields: Record<string, string> } {
   const pair = core.tokens.issue(opts.userId);
   const placement = opts.placement ?? 'DEFAULT';
   const query = qs.stringify({
@@ -275,7 +276,7 @@ export async function openApp(
     LANG: core.language,
     APP_SID: hex32(),
   });
-  const form: Record<string, string> = {
+  const fields: Record<string, string> = {
     AUTH_ID: pair.accessToken,
     AUTH_EXPIRES: String(pair.expiresIn),
     REFRESH_ID: pair.refreshToken,
@@ -288,10 +289,20 @@ export async function openApp(
     APPLICATION_SCOPE: 'crm,messageservice,bizproc,placement,im',
     ...opts.override,
   };
-  const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}${query}`, {
+  return { action: `${url}${url.includes('?') ? '&' : '?'}${query}`, fields };
+}
+
+/** The same open made from a test: the POST, and the page it answered. */
+export async function openApp(
+  core: EmulatorCore,
+  url: string,
+  opts: OpenAppOptions = {},
+): Promise<OpenAppResult> {
+  const { action, fields } = appOpenRequest(core, url, opts);
+  const res = await fetch(action, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: qs.stringify(form),
+    body: qs.stringify(fields),
     signal: AbortSignal.timeout(30_000),
   });
   return { status: res.status, headers: res.headers, body: await res.text() };

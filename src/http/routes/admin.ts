@@ -21,7 +21,7 @@ import { readOverview, readStats, type StatsDeps } from '../../core/stats.js';
 import type { AppAccess, AppOpen, CrmRecordRef } from '../../core/verifyAppOpen.js';
 import { minskDate } from '../../domain/minskTime.js';
 import { InputError } from '../../errors.js';
-import { langOf } from '../../i18n/lang.js';
+import { langOf, langOfAcceptLanguage } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
 import {
   type Connection,
@@ -52,6 +52,7 @@ import {
   type Session,
   sessionCookie,
 } from '../session.js';
+import { PAGE_NOT_BUILT, type PageMeta, pageHtml, registerWebAssets } from '../webPage.js';
 
 export interface AdminDeps {
   conn: Connection;
@@ -281,7 +282,7 @@ function settingsInput(body: z.infer<typeof settingsBody>): SettingsInput {
   return input;
 }
 
-/** `/api/…` (JSON, ADMIN_TOKEN) and `GET /` (a status page). */
+/** `/api/…` (JSON, ADMIN_TOKEN), the admin page at `/` and the app's page inside Bitrix24. */
 export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const login = (reply: FastifyReply, token: string) => {
     if (!deps.adminToken || !timingSafeTokenEqual(token, deps.adminToken)) return undefined;
@@ -316,13 +317,6 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     reply.header('set-cookie', sessionCookie(undefined, deps.secureCookies));
     return { authenticated: false };
   });
-  // The status page's login form (a plain POST; the page then reads with the cookie).
-  app.post('/login', async (req, reply) => {
-    if (login(reply, postedToken(req.body))) return reply.code(303).header('location', '/').send();
-    reply.code(401).type('text/html; charset=utf-8');
-    return statusPage(deps, null, 'Wrong token.');
-  });
-
   app.get('/api/overview', async (req, reply) => {
     const a = portalAdmin(await access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
@@ -606,11 +600,10 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     if (!verified.ok) {
       req.log.warn({ reason: verified.reason }, 'app page request refused');
       reply.code(403);
-      return inPortalPage(
+      return notePage(
         lang,
         deps.sandbox,
-        null,
-        `${APP_PAGE.refused[lang]} (${verified.reason})`,
+        `<p class="error">${escapeHtml(`${APP_PAGE.refused[lang]} (${verified.reason})`)}</p>`,
       );
     }
     const portal = verified.portal;
@@ -618,7 +611,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     // The whole portal's figures and messages are for its administrators; other users see
     // the SMS tab of the CRM cards they may open.
     if (!verified.admin && !verified.record)
-      return inPortalPage(lang, deps.sandbox, null, APP_PAGE.adminsOnly[lang]);
+      return notePage(lang, deps.sandbox, `<p>${escapeHtml(APP_PAGE.adminsOnly[lang])}</p>`);
     const phones = verified.record
       ? await deps.app
           .recordPhones(portal, verified.record, field('AUTH_ID') ?? '')
@@ -635,106 +628,69 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       expiresAt: now + APP_TOKEN_TTL_MS,
     };
     // Shown in an iframe on the portal: framing allowed for that portal only.
-    reply.header('content-security-policy', `frame-ancestors https://${portal.domain}`);
-    const figures = verified.admin ? await portalOverview(deps, grant) : undefined;
-    const messages = verified.record
-      ? await findMessages(deps.conn, { limit: 20, portalId: portal.id, phones: phones ?? [] })
-      : undefined;
-    return inPortalPage(lang, deps.sandbox, {
+    reply.header('content-security-policy', `frame-ancestors ${portalOrigins(portal)}`);
+    return pageOr(reply, {
+      lang,
+      sandbox: deps.sandbox,
+      view: verified.record ? 'card' : 'app',
       token: issueAppToken(deps.app.secret, grant),
-      domain: portal.domain,
-      ...(figures ? { today: figures.today, last30: figures.last30 } : {}),
-      ...(messages ? { messages } : {}),
+      admin: verified.admin,
     });
   });
   app.get('/b24/app', async (req, reply) => {
     reply.type('text/html; charset=utf-8');
-    return inPortalPage(
+    return notePage(
       langOf((req.query as Record<string, string | undefined>).LANG),
       deps.sandbox,
-      null,
-      null,
+      `<p>${APP_PAGE.installed[langOf((req.query as Record<string, string | undefined>).LANG)]}</p>`,
     );
   });
 
+  // The admin page standalone: the page itself holds no data; it logs in and reads the API.
   app.get('/', async (req, reply) => {
-    const a = await access(deps, req);
-    const o = a.ok && !a.grant ? await overview(deps) : null;
-    reply.type('text/html; charset=utf-8');
-    return statusPage(deps, o, null);
+    // An operator's page: never inside another site's frame.
+    reply.header('content-security-policy', "frame-ancestors 'none'");
+    return pageOr(reply, {
+      lang: langOfAcceptLanguage(req.headers['accept-language']),
+      sandbox: deps.sandbox,
+      view: 'standalone',
+    });
   });
-}
-
-interface InPortalData {
-  token: string;
-  domain: string;
-  today?: { total: number; delivered: number };
-  last30?: { total: number; delivered: number };
-  messages?: { id: string; phone: string | null; state: string; created_at: number }[];
+  registerWebAssets(app);
 }
 
 /**
- * The page inside Bitrix24 (until the app's own page replaces it): this portal's figures, a
- * card tab's messages, and the grant the page's scripts call the API with.
+ * Where the portal's pages are served from: `https://<domain>`, and the origin of the REST
+ * address Bitrix24 gave at install when that differs (the Bitrix24 emulator on loopback).
  */
-function inPortalPage(
-  lang: 'ru' | 'en',
-  sandbox: boolean,
-  data: InPortalData | null,
-  error: string | null = null,
-): string {
-  const t = APP_PAGE;
-  const body = data
-    ? `<p>${escapeHtml(data.domain)}</p>
-${
-  data.today && data.last30
-    ? `<table><tr><th></th><th>${t.today[lang]}</th><th>${t.last30[lang]}</th></tr>
-<tr><td>${t.sent[lang]}</td><td>${data.today.total}</td><td>${data.last30.total}</td></tr>
-<tr><td>${t.delivered[lang]}</td><td>${data.today.delivered}</td><td>${data.last30.delivered}</td></tr></table>`
-    : ''
-}
-${
-  data.messages
-    ? `<h2>SMS</h2><table class="messages">${data.messages
-        .map(
-          (m) =>
-            `<tr data-id="${escapeHtml(m.id)}"><td>${escapeHtml(m.phone ?? '')}</td><td>${escapeHtml(m.state)}</td></tr>`,
-        )
-        .join('')}</table>${data.messages.length ? '' : `<p>${t.noMessages[lang]}</p>`}`
-    : ''
-}`
-    : `${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}<p>${t.installed[lang]}</p><p>${t.statuses[lang]}</p>`;
-  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT[lang]}</title>
-${data ? `<meta name="b24mts-app-token" content="${escapeHtml(data.token)}">` : ''}
-<style>body{font:15px system-ui,sans-serif;margin:1.5rem;max-width:44rem}td,th{padding:.2rem 1rem .2rem 0;text-align:left}.error{color:#b00}</style></head><body>
-<h1>${PRODUCT[lang]}</h1>${sandbox ? `<p><b>${t.sandbox[lang]}</b></p>` : ''}
-${body}</body></html>`;
+function portalOrigins(portal: Portal): string {
+  const origins = [`https://${portal.domain}`];
+  try {
+    const own = new URL(portal.client_endpoint).origin;
+    if (!origins.includes(own)) origins.push(own);
+  } catch {
+    // no usable endpoint: the domain alone
+  }
+  return origins.join(' ');
 }
 
-/** The status page: the overview, or the login form when not logged in. */
-function statusPage(
-  deps: AdminDeps,
-  o: Awaited<ReturnType<typeof overview>> | null,
-  error: string | null,
-): string {
-  const banner = deps.sandbox
-    ? '<p class="sandbox">SANDBOX MODE — built-in emulators stand in for MTS and Bitrix24. No real SMS is sent.</p>'
-    : '';
-  const body = o
-    ? `<h2>Messages</h2><table><tr><th></th><th>today</th><th>last 30 days</th></tr>${(
-        ['total', 'submitted', 'delivered', 'undelivered', 'failed', 'pending'] as const
-      )
-        .map((k) => `<tr><td>${k}</td><td>${o.today[k]}</td><td>${o.last30[k]}</td></tr>`)
-        .join('')}</table>
-<p>Queued: ${o.queue.queued} (due now ${o.queue.due})${o.sending.pausedUntil ? ` — <b>sending paused</b>: ${escapeHtml(o.sending.pauseReason ?? '')}` : ''}</p>
-<h2>Backlog</h2>${o.backlog.lines.length ? `<ul>${o.backlog.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '<p>nothing waits</p>'}
-<h2>Portals</h2><ul>${o.portals.map((p) => `<li>${escapeHtml(p.domain)} — ${p.status}${p.registeredAt ? ', provider registered' : ', <b>not registered</b>'}</li>`).join('') || '<li>none installed yet</li>'}</ul>`
-    : deps.adminToken
-      ? `<form method="post" action="/login"><label>ADMIN_TOKEN <input type="password" name="token" autocomplete="current-password" required></label> <button>Log in</button></form>${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}`
-      : '<p>Set <code>ADMIN_TOKEN</code> to see the status.</p>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>b24-mts-sms</title>
-<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:50rem}.sandbox{background:#ffe08a;padding:.8rem;font-weight:bold;border:2px solid #c90}td{padding:.2rem 1rem .2rem 0}.error{color:#b00}</style>
-</head><body><h1>MTS Belarus SMS for Bitrix24</h1>${banner}${body}</body></html>`;
+/** The built page with its `<meta>` tags, or a note that it has not been built. */
+function pageOr(reply: FastifyReply, meta: PageMeta) {
+  const html = pageHtml(meta);
+  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+  if (html === undefined) return reply.code(503).send(PAGE_NOT_BUILT);
+  return html;
+}
+
+/**
+ * A short page of words inside Bitrix24 (a refusal, the note for non-administrators, the page
+ * a plain GET gets): no data, no grant.
+ */
+function notePage(lang: 'ru' | 'en', sandbox: boolean, body: string): string {
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${PRODUCT[lang]}</title>
+<style>body{font:15px system-ui,sans-serif;margin:1.5rem;max-width:44rem}.error{color:#b00}</style></head><body>
+<h1>${PRODUCT[lang]}</h1>${sandbox ? `<p><b>${APP_PAGE.sandbox[lang]}</b></p>` : ''}
+${body}</body></html>`;
 }
 
 function badInput(reply: FastifyReply, err: InputError) {

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import type { EmulatorCore } from './core.js';
+import { appOpenRequest } from './portalActions.js';
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * `GET /app`: the emulated portal's page with the app inside, for a person (or a browser test)
+ * to see the app as a Bitrix24 user does. Like Bitrix24, the page posts the open request
+ * (a fresh AUTH_ID of the user, member_id, PLACEMENT…) as a form into an iframe:
+ * `?placement=` `DEFAULT` (the app's own page, the default) or a bound widget such as
+ * `CRM_CONTACT_DETAIL_TAB` with `&ID=` the record; `&user=2` opens it as the manager
+ * (user 1, the administrator, by default). The emulator listens on loopback only.
+ */
+export function registerPortalPage(app: FastifyInstance, core: EmulatorCore): void {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/app', async (req, reply) => {
+    const placement = req.query.placement || 'DEFAULT';
+    const userId = Number(req.query.user ?? 1);
+    const handler =
+      placement === 'DEFAULT'
+        ? core.appBaseUrl && `${core.appBaseUrl}/b24/app`
+        : [...core.state.placements.values()].find((p) => p.placement === placement)?.handler;
+    reply.type('text/html; charset=utf-8');
+    if (!handler)
+      return reply
+        .code(404)
+        .send(
+          placement === 'DEFAULT'
+            ? 'No app is installed in this portal.'
+            : `The app has bound no widget to ${escapeHtml(placement)}.`,
+        );
+    if (!core.state.users.has(userId))
+      return reply.code(404).send(`No user ${escapeHtml(String(req.query.user))}.`);
+    const { action, fields } = appOpenRequest(core, handler, {
+      placement,
+      userId,
+      ...(req.query.ID ? { options: { ID: req.query.ID } } : {}),
+    });
+    const inputs = Object.entries(fields)
+      .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+      .join('');
+    const user = core.state.users.get(userId);
+    return `<!doctype html><html lang="${core.language}"><head><meta charset="utf-8">
+<title>${escapeHtml(core.identity.domain)} — Bitrix24 emulator</title>
+<style>body{margin:0;font:14px system-ui,sans-serif;background:#eef2f4}header{background:#2fc6f6;color:#fff;padding:10px 16px;font-weight:600}
+iframe{display:block;border:0;width:calc(100% - 32px);height:calc(100vh - 76px);margin:16px;background:#fff;border-radius:12px}</style></head>
+<body><header>Bitrix24 emulator · ${escapeHtml(core.identity.domain)} · ${escapeHtml(placement)}${req.query.ID ? ` #${escapeHtml(req.query.ID)}` : ''} · ${escapeHtml(`${user?.NAME ?? ''} ${user?.LAST_NAME ?? ''}`)}</header>
+<iframe name="app" title="app"></iframe>
+<form id="open" method="post" target="app" action="${escapeHtml(action)}">${inputs}</form>
+<script>document.getElementById('open').submit()</script></body></html>`;
+  });
+}
