@@ -92,6 +92,18 @@ export const PAGE = {
     en: 'Waiting for the contract’s rate',
   },
   whatToDo: { ru: 'Что сделать', en: 'What to do' },
+  b24Waiting: {
+    ru: 'Статусов ждут отправки в Битрикс24 ({domain}): {n}',
+    en: 'Statuses waiting to reach Bitrix24 ({domain}): {n}',
+  },
+  b24Failing: {
+    ru: 'Битрикс24 не принимает статусы доставки: {domain}',
+    en: 'Bitrix24 does not take the delivery statuses: {domain}',
+  },
+  b24FailingAdvice: {
+    ru: 'Статусы отправятся сами, когда портал ответит. Проверьте, что портал доступен и приложение установлено.',
+    en: 'They go by themselves once the portal answers. Check that the portal is reachable and the app installed.',
+  },
   // Messages
   search: { ru: 'Найти', en: 'Search' },
   phone: { ru: 'Телефон', en: 'Phone' },
@@ -143,6 +155,25 @@ export const PAGE = {
     ru: 'Битрикс24 не принял статус',
     en: 'Bitrix24 did not take the status',
   },
+  // The fields of a history step (core/history.ts details)
+  detail_source: { ru: 'Источник', en: 'Source' },
+  detail_kind: { ru: 'Тип', en: 'Type' },
+  detail_phoneAsTyped: { ru: 'Номер, как введён', en: 'Number as typed' },
+  detail_bindings: { ru: 'Запись CRM', en: 'CRM record' },
+  detail_campaignId: { ru: 'Рассылка', en: 'Campaign' },
+  detail_attempt: { ru: 'Попытка', en: 'Attempt' },
+  detail_error: { ru: 'Ошибка', en: 'Error' },
+  detail_unsure: { ru: 'Мог дойти до МТС', en: 'MTS may have it' },
+  detail_runAt: { ru: 'Следующая попытка', en: 'Next attempt' },
+  detail_mtsMessageId: { ru: 'ID в МТС', en: 'MTS id' },
+  detail_reason: { ru: 'Причина', en: 'Reason' },
+  detail_state: { ru: 'Состояние', en: 'State' },
+  detail_meaning: { ru: 'Значение кодов МТС', en: 'MTS codes mean' },
+  detail_status: { ru: 'Статус', en: 'Status' },
+  detail_timelineLog: { ru: 'Запись в таймлайне', en: 'Timeline entry' },
+  detail_retry: { ru: 'Будет повтор', en: 'Will retry' },
+  portal_active: { ru: 'установлен', en: 'installed' },
+  portal_uninstalled: { ru: 'удалён', en: 'uninstalled' },
   // Campaigns
   noCampaigns: {
     ru: 'Рассылок нет. Создайте рассылку командой `b24-mts-sms campaign create`.',

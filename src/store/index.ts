@@ -132,9 +132,11 @@ export {
   markPushedMany,
   markTimelineNoted,
   type PendingPush,
+  type PushBacklogRow,
   pendingPushes,
   portalsWithPushes,
   providerCodesInUse,
+  pushBacklog,
   retryPush,
 } from './pushes.js';
 

@@ -76,21 +76,6 @@ export async function pendingPushes(
   return rows as PendingPush[];
 }
 
-/** Counts and oldest pending push, to decide whether a partial batch is worth a request. */
-export async function pushBacklog(
-  conn: Connection,
-): Promise<{ pending: number; oldest: number | null }> {
-  const row = await conn.db
-    .selectFrom('messages')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('n'),
-      eb.fn.min<number>('push_run_at').as('oldest'),
-    ])
-    .where('push_pending', '=', 1)
-    .executeTakeFirstOrThrow();
-  return { pending: Number(row.n), oldest: row.oldest == null ? null : Number(row.oldest) };
-}
-
 /**
  * Records the statuses a batch answer confirmed: one statement per status, not one per
  * message. A row is cleared only if its status is still the one pushed (a newer one stays
@@ -175,4 +160,48 @@ export async function providerCodesInUse(conn: Connection, portalId: string): Pr
     .where((eb) => eb.or([eb('push_pending', '=', 1), eb('final_at', 'is', null)]))
     .execute();
   return rows.map((r) => r.provider_code as string);
+}
+
+/** Statuses of one portal still to reach Bitrix24 (`pushBacklog`). */
+export interface PushBacklogRow {
+  portal_id: string;
+  /** Statuses waiting to be sent. */
+  waiting: number;
+  /** Of them, those Bitrix24 refused or did not answer at least once. */
+  failing: number;
+  /** When the earliest of them is due (epoch ms). */
+  next_at: number | null;
+  /** One of the errors Bitrix24 gave (or the network). */
+  error: string | null;
+}
+
+/**
+ * Statuses waiting for Bitrix24, per portal (one portal's when `portalId` is given), read
+ * through the partial index of pending pushes: usually none, many only while a portal is
+ * unreachable.
+ */
+export async function pushBacklog(conn: Connection, portalId?: string): Promise<PushBacklogRow[]> {
+  let q = conn.db
+    .selectFrom('messages')
+    .select((eb) => [
+      'portal_id',
+      eb.fn.countAll<number | string>().as('waiting'),
+      eb.fn
+        .sum<number | string | null>(eb.case().when('push_attempts', '>', 0).then(1).else(0).end())
+        .as('failing'),
+      eb.fn.min('push_run_at').as('next_at'),
+      eb.fn.max('push_error').as('error'),
+    ])
+    .where('push_pending', '=', 1)
+    .where('portal_id', 'is not', null)
+    .groupBy('portal_id');
+  if (portalId !== undefined) q = q.where('portal_id', '=', portalId);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    portal_id: r.portal_id as string,
+    waiting: Number(r.waiting),
+    failing: Number(r.failing ?? 0),
+    next_at: r.next_at === null ? null : Number(r.next_at),
+    error: r.error,
+  }));
 }

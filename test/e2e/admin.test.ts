@@ -264,4 +264,35 @@ describe('admin page, API, health and metrics', () => {
     // Scripts use the Bearer header, no CSRF token needed.
     expect((await send(sms, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
   });
+
+  it('Bitrix24 unreachable: the overview says how many statuses wait, and why', async () => {
+    const overview = async () =>
+      (await (
+        await fetch(`${h.url}/api/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json()) as {
+        bitrix24: { domain: string; waiting: number; failing: number; error: string | null }[];
+      };
+    expect((await overview()).bitrix24).toEqual([]);
+    h.b24.setOutage(true);
+    try {
+      const sent = await h.b24.sendFromCard({ to: '+375291234599', text: 'while it is down' });
+      expect(sent.status).toBe(200);
+      const waiting = await waitFor(
+        async () => (await overview()).bitrix24.find((b) => b.failing > 0),
+        'a failing push in the overview',
+        15_000,
+        200,
+      );
+      expect(waiting).toMatchObject({ domain: h.b24.domain, waiting: 1, failing: 1 });
+      expect(waiting.error).toMatch(/503|unavailable|HTTP/i);
+    } finally {
+      h.b24.setOutage(false);
+    }
+    await waitFor(
+      async () => (await overview()).bitrix24.length === 0,
+      'the statuses pushed once Bitrix24 is back',
+      30_000,
+      200,
+    );
+  });
 });

@@ -15,7 +15,7 @@ import { migrate } from '../../src/store/index.js';
 import { acquireLease } from '../../src/store/leases.js';
 import { finishClaim, getMessage, insertMessage, releaseStale } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
-import { markPushedMany, pendingPushes } from '../../src/store/pushes.js';
+import { markPushedMany, pendingPushes, pushBacklog, retryPush } from '../../src/store/pushes.js';
 import { takeRestSlot } from '../../src/store/restBudget.js';
 import {
   createTestDb,
@@ -132,6 +132,24 @@ for (const dialect of DIALECTS) {
       expect(await claim(t.conn, 'w', T0 + 1000, 10)).toEqual([]);
       const pushes = await pendingPushes(t.conn, T0, 10);
       expect(pushes.map((p) => p.id)).toEqual([message.id]);
+    });
+
+    it('the push backlog counts, per portal, the statuses waiting and those that failed', async () => {
+      expect(await pushBacklog(t.conn)).toEqual([]);
+      const refused = async () =>
+        (await insertMessage(t.conn, msg({ phone: null, failReason: 'invalid: landline' }), T0))
+          .message;
+      const a = await refused();
+      await refused();
+      await retryPush(t.conn, a.id, T0 + 5000, 'HTTP 503', T0 + 1);
+      expect(await pushBacklog(t.conn)).toEqual([
+        { portal_id: 'member1', waiting: 2, failing: 1, next_at: T0, error: 'HTTP 503' },
+      ]);
+      expect(await pushBacklog(t.conn, 'other')).toEqual([]);
+      await markPushedMany(t.conn, [{ id: a.id, status: 'failed' }], T0 + 2);
+      expect(await pushBacklog(t.conn, 'member1')).toEqual([
+        { portal_id: 'member1', waiting: 1, failing: 0, next_at: T0, error: null },
+      ]);
     });
 
     it('claims due messages once, in order, and not before their time', async () => {

@@ -53,3 +53,12 @@ export function fmtTime(ms: number | null | undefined): string {
 export function fmtRate(r: number | null | undefined): string {
   return r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`;
 }
+
+/** A message state's badge colour: delivered green, ended badly red, on its way neutral. */
+export function stateColor(
+  state: string,
+): 'air-primary-success' | 'air-primary-alert' | 'air-secondary' {
+  if (state === 'DELIVRD') return 'air-primary-success';
+  if (['failed', 'UNDELIV', 'REJECTD', 'EXPIRED'].includes(state)) return 'air-primary-alert';
+  return 'air-secondary';
+}

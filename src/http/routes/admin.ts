@@ -34,6 +34,7 @@ import {
   type Portal,
   phoneScanChunks,
   portalContractId,
+  pushBacklog,
   queueDepth,
 } from '../../store/index.js';
 import {
@@ -185,7 +186,23 @@ async function portalOverview(deps: AdminDeps, grant: AppGrant) {
     sandbox: deps.sandbox,
     ...figures,
     waiting: backlog.portals.find((x) => x.portal === grant.portalId)?.waiting ?? 0,
+    bitrix24: await statusesWaiting(deps.conn, p ? [p] : [], grant.portalId),
   };
+}
+
+/**
+ * Delivery statuses not yet in Bitrix24, per portal: a portal that refuses them or cannot be
+ * reached shows here (`failing`, the error) while the pusher keeps retrying.
+ */
+async function statusesWaiting(conn: Connection, portals: Portal[], portalId?: string) {
+  return (await pushBacklog(conn, portalId)).map((r) => ({
+    portal: r.portal_id,
+    domain: portals.find((p) => p.id === r.portal_id)?.domain ?? r.portal_id,
+    waiting: r.waiting,
+    failing: r.failing,
+    nextAt: r.next_at,
+    error: r.error,
+  }));
 }
 
 async function overview(deps: AdminDeps) {
@@ -198,6 +215,7 @@ async function overview(deps: AdminDeps) {
     queue: await queueDepth(deps.conn, sd.now),
     // today, last30, byDay, bySender, byType, backlog
     ...(await readOverview(sd)),
+    bitrix24: await statusesWaiting(deps.conn, portals),
     portals: portals.map((p) => ({
       id: p.id,
       domain: p.domain,
