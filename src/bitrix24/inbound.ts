@@ -110,6 +110,15 @@ export interface RobotRequest {
 
 const str = z.string();
 const optStr = z.string().optional();
+/**
+ * A portal's domain as Bitrix24 posts it: a host name, optionally with a port — nothing else
+ * (it ends up in URLs and in the app page's `frame-ancestors`).
+ */
+export const PORTAL_DOMAIN =
+  /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i;
+const domainStr = z
+  .string()
+  .regex(PORTAL_DOMAIN, 'expected a host name such as company.bitrix24.by');
 /** A form number: `"3600"` → 3600; empty or missing → undefined. */
 const optNum = z
   .union([z.string(), z.number()])
@@ -195,7 +204,7 @@ const installEventSchema = z.object({
     (v) => (typeof v === 'string' ? v.toUpperCase() : v),
     z.enum(['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL']),
   ),
-  auth: authSchema.extend({ domain: str.min(1) }),
+  auth: authSchema.extend({ domain: domainStr }),
   data: record.optional(),
   ts: optNum,
 });
@@ -206,7 +215,7 @@ const installPageSchema = z.object({
   REFRESH_ID: str.min(1),
   AUTH_EXPIRES: optNum,
   member_id: str.min(1),
-  DOMAIN: str.min(1),
+  DOMAIN: domainStr,
   PROTOCOL: optStr,
   LANG: optStr,
   status: optStr,

@@ -43,6 +43,8 @@ export interface MessageHistory {
     b24MessageId: string | null;
     b24Status: string | null;
     b24PushedStatus: string | null;
+    /** A status is still to be sent to Bitrix24. */
+    pushPending: boolean;
     mtsMessageId: string | null;
     campaignId: string | null;
     createdAt: number;
@@ -125,6 +127,7 @@ export async function messageHistory(
       b24MessageId: m.b24_message_id,
       b24Status: m.b24_status,
       b24PushedStatus: m.b24_pushed_status,
+      pushPending: m.push_pending === 1,
       mtsMessageId: m.mts_message_id,
       campaignId: m.campaign_id,
       createdAt: Number(m.created_at),

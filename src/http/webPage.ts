@@ -46,8 +46,8 @@ export function pageHtml(meta: PageMeta): string | undefined {
     .map(([n, v]) => `<meta name="${n}" content="${escapeAttr(v as string)}">`)
     .join('\n    ');
   return html
-    .replace(/<html lang="[a-z]+"/, `<html lang="${meta.lang}"`)
-    .replace('</head>', `    ${tags}\n  </head>`);
+    .replace(/<html lang="[a-z]+"/, () => `<html lang="${meta.lang}"`)
+    .replace('</head>', () => `    ${tags}\n  </head>`);
 }
 
 /** What `/` answers when `web/dist` is missing (a checkout run with tsx before any build). */

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueAppToken } from '../../src/http/appToken.js';
+import { SANDBOX_MEMBER_ID } from '../../src/sandbox.js';
 import { launchBrowser, pageErrors, shot } from '../helpers/browser.js';
 import { type ServiceProcess, spawnCli } from '../helpers/child.js';
 import { freePort, waitFor } from '../helpers/wait.js';
@@ -27,28 +29,37 @@ describe('the admin page in a real browser', () => {
   let errors: string[];
   /** The test SMS sent from the page, by its id. */
   let testId: string;
+  /** The sandbox app's client secret: it signs the page's grants. */
+  let appSecret: string;
+  let env: (port: number) => Record<string, string>;
+  /** A CLI command run in the sandbox's folder, against its database and emulators. */
+  const cli = async (args: string[]) => {
+    const run = spawnCli(args, env(0), { cwd: dir });
+    const code = await new Promise<number | null>((r) => run.child.once('exit', r));
+    if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}:\n${run.output()}`);
+    return run.stdout();
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'b24mts-browser-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    service = spawnCli(
-      ['serve'],
-      {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: url,
-        ADMIN_TOKEN: TOKEN,
-        LOG_LEVEL: 'warn',
-      },
-      { cwd: dir },
-    );
+    // Campaigns send whatever the hour the test runs at.
+    env = (p: number) => ({
+      PORT: String(p),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${p}`,
+      ADMIN_TOKEN: TOKEN,
+      MARKETING_QUIET_HOURS: '',
+      LOG_LEVEL: 'warn',
+    });
+    service = spawnCli(['serve'], env(port), { cwd: dir });
     // Up, and the sandbox portal installed (the sandbox file names its emulators).
     const sandbox = await waitFor(
       () => {
         try {
           return JSON.parse(readFileSync(join(dir, 'data', 'sandbox.json'), 'utf8')) as {
-            endpoints: { b24: { oauthUrl: string } };
+            endpoints: { b24: { oauthUrl: string; clientSecret: string } };
           };
         } catch {
           return undefined;
@@ -59,6 +70,7 @@ describe('the admin page in a real browser', () => {
       200,
     );
     portalUrl = sandbox.endpoints.b24.oauthUrl;
+    appSecret = sandbox.endpoints.b24.clientSecret;
     browser = await launchBrowser();
     context = await browser.newContext({
       viewport: { width: 1280, height: 900 },
@@ -96,8 +108,13 @@ describe('the admin page in a real browser', () => {
       sameSite: 'Strict',
     });
     expect(page.url()).not.toContain(TOKEN);
-    await expect.poll(() => page.getByTestId('overview-portal').count()).toBe(0);
+    // The operator's overview: every portal listed, no single portal's heading.
     await page.getByText(SANDBOX_DOMAIN).waitFor();
+    expect(await page.getByTestId('overview-portal').count()).toBe(0);
+    // The page holds no data of its own and is never cached or framed.
+    const shell = await page.request.get(url);
+    expect(shell.headers()['cache-control']).toBe('no-store');
+    expect(shell.headers()['content-security-policy']).toBe("frame-ancestors 'none'");
     await shot(page, '02-overview');
   });
 
@@ -139,6 +156,7 @@ describe('the admin page in a real browser', () => {
     await page.getByTestId('search-phone').fill('29 765-43-21');
     await page.getByTestId('search-submit').click();
     await expect.poll(() => rows.count()).toBe(1);
+    await shot(page, '04-messages-found');
     await rows.first().click();
     await page.getByTestId('history').waitFor();
     expect(await page.getByTestId('history-text').textContent()).toBe('Проверка из браузера');
@@ -152,10 +170,80 @@ describe('the admin page in a real browser', () => {
     await shot(page, '04-message-history');
   });
 
+  it('steers a campaign: its estimate, start, progress, pause, cancel', async () => {
+    await page.getByTestId('nav-campaigns').click();
+    await page.getByTestId('no-campaigns').waitFor();
+    const created = JSON.parse(
+      await cli([
+        'campaign',
+        'create',
+        '--name',
+        'Зимняя распродажа',
+        '--entity',
+        'contact',
+        '--text',
+        'Скидки до 30% до воскресенья',
+        '--json',
+      ]),
+    ) as { id: number; recipients: number };
+    expect(created.recipients).toBeGreaterThan(0);
+    await page.reload();
+    await page.getByTestId('nav-campaigns').click();
+    const card = page.getByTestId(`campaign-${created.id}`);
+    await card.waitFor();
+    expect(await card.textContent()).toContain(String(created.recipients));
+    // Each move asks first, with the estimate; the page accepts.
+    const asked: string[] = [];
+    page.on('dialog', (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await page.getByTestId(`campaign-${created.id}-start`).click();
+    await page.getByTestId(`campaign-${created.id}-pause`).waitFor();
+    expect(asked[0]).toContain(`${created.recipients} recipients`);
+    await expect
+      .poll(async () => Number(await card.getByTestId('progress-delivered').textContent()), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
+    await page.getByTestId(`campaign-${created.id}-pause`).click();
+    await page.getByTestId(`campaign-${created.id}-resume`).waitFor();
+    await shot(page, '05-campaign-paused');
+    await page.getByTestId(`campaign-${created.id}-cancel`).click();
+    await expect.poll(() => card.getByTestId('campaign-state').textContent()).toBe('Cancelled');
+    expect(asked).toHaveLength(2);
+    const api = (await (await page.request.get(`${url}/api/campaigns/${created.id}`)).json()) as {
+      state: string;
+    };
+    expect(api.state).toBe('cancelled');
+  });
+
+  it('shows the last phone-base scan and downloads its report', async () => {
+    await page.getByTestId('nav-phones').click();
+    await page.getByTestId('no-scans').waitFor();
+    const tally = JSON.parse(await cli(['phones', 'scan', '--json'])) as { values: number };
+    await page.reload();
+    await page.getByTestId('nav-phones').click();
+    await expect
+      .poll(() => page.getByTestId('tally-values').first().textContent())
+      .toBe(String(tally.values));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('scan-download').first().click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^phones-scan-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8').split('\n');
+    expect(csv[0]).toBe('entity,id,value_id,value_type,original,normalized,verdict');
+    expect(csv.filter((l) => l.trim()).length - 1).toBe(tally.values);
+    await shot(page, '06-phone-base');
+  });
+
   it('changes a setting and sees it applied', async () => {
     await page.getByTestId('nav-settings').click();
     const quiet = page.getByTestId('settings-quiet');
-    await expect.poll(() => quiet.inputValue()).toBe('21:00-09:00');
+    // The sandbox runs without quiet hours (MARKETING_QUIET_HOURS=''): the portal gets its own.
+    await expect.poll(() => page.getByTestId('settings-sender').inputValue()).toBe('SANDBOX');
+    expect(await quiet.inputValue()).toBe('');
     await quiet.fill('22:30-08:15');
     await page.getByTestId('settings-save').click();
     await expect.poll(() => page.getByTestId('settings-notice').textContent()).toBe('Saved.');
@@ -183,7 +271,7 @@ describe('the admin page in a real browser', () => {
         }
       ).sender.value,
     ).toBe('SANDBOX');
-    await shot(page, '05-settings');
+    await shot(page, '07-settings');
   });
 
   it('switches language, and keeps the choice', async () => {
@@ -192,42 +280,59 @@ describe('the admin page in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('ru');
     await page.getByTestId('nav-overview').click();
     await page.getByTestId('overview').waitFor();
-    await expect.poll(() => page.getByTestId('today-delivered').textContent()).toBe('1');
-    await shot(page, '06-overview-ru');
+    const today = (await (await page.request.get(`${url}/api/overview`)).json()) as {
+      today: { delivered: number };
+    };
+    await expect
+      .poll(() => page.getByTestId('today-delivered').textContent())
+      .toBe(String(today.today.delivered));
+    expect(await page.getByTestId('figures-today').textContent()).toContain('Доставлено');
+    await shot(page, '08-overview-ru');
     await page.reload();
     await expect.poll(() => page.getByTestId('nav-overview').textContent()).toContain('Сводка');
     await page.getByTestId('lang-en').click();
     await expect.poll(() => page.getByTestId('nav-overview').textContent()).toContain('Overview');
   });
 
-  it('campaigns and the phone base pages answer', async () => {
-    await page.getByTestId('nav-campaigns').click();
-    await page.getByTestId('no-campaigns').waitFor();
-    await page.getByTestId('nav-phones').click();
-    await page.getByTestId('no-scans').waitFor();
-  });
-
   it('a wrong grant and a forged open from "Bitrix24" get nothing', async () => {
     const stranger = await browser.newContext();
     const p = await stranger.newPage();
-    const forgedGrant = await p.request.get(`${url}/api/overview`, {
-      headers: { 'x-app-token': 'eyJwb3J0YWxJZCI6InNhbmRib3gifQ.forged' },
-    });
-    expect(forgedGrant.status()).toBe(401);
-    expect(await forgedGrant.text()).not.toContain(SANDBOX_DOMAIN);
+    const overviewWith = (token: string) =>
+      p.request.get(`${url}/api/overview`, { headers: { 'x-app-token': token } });
+    const grant = {
+      portalId: SANDBOX_MEMBER_ID,
+      userId: 1,
+      admin: true,
+      expiresAt: Date.now() + 600_000,
+    };
+    // A grant signed with the app's secret opens that portal's figures; the same grant signed
+    // with another key, or expired, opens nothing.
+    expect((await overviewWith(issueAppToken(appSecret, grant))).status()).toBe(200);
+    for (const forged of [
+      issueAppToken('not-the-secret', grant),
+      issueAppToken(appSecret, { ...grant, expiresAt: Date.now() - 1000 }),
+      'eyJwb3J0YWxJZCI6InNhbmRib3gifQ.forged',
+    ]) {
+      const r = await overviewWith(forged);
+      expect(r.status()).toBe(401);
+      expect(await r.text()).not.toContain(SANDBOX_DOMAIN);
+    }
     // A page that posts the form Bitrix24 would, with a made-up AUTH_ID.
     await p.setContent(`<form method="post" action="${url}/b24/app?LANG=en">
-      <input name="AUTH_ID" value="made-up"><input name="member_id" value="sandbox0000000000000000000000000">
+      <input name="AUTH_ID" value="made-up"><input name="member_id" value="${SANDBOX_MEMBER_ID}">
       <input name="PLACEMENT" value="DEFAULT"></form>`);
-    await Promise.all([
-      p.waitForURL(`${url}/b24/app?LANG=en`),
+    const [answer] = await Promise.all([
+      p.waitForResponse((r) => r.url().startsWith(`${url}/b24/app`)),
       p.locator('form').evaluate((f: HTMLFormElement) => f.submit()),
     ]);
+    expect(answer.status()).toBe(403);
+    expect(answer.headers()['cache-control']).toBe('no-store');
+    await p.waitForURL(`${url}/b24/app?LANG=en`);
+    await p.waitForLoadState();
     const html = await p.content();
     expect(html).toContain('This page opens only from the Bitrix24 portal');
     expect(html).not.toContain('b24mts-app-token');
-    expect(await p.getByTestId('overview').count()).toBe(0);
-    await shot(p, '07-forged-open-refused');
+    await shot(p, '09-forged-open-refused');
     // No session, no data: the standalone page asks for the token.
     await p.goto(url);
     await p.getByTestId('login').waitFor();
@@ -242,9 +347,19 @@ describe('the admin page in a real browser', () => {
     const app = p.frameLocator('iframe[name="app"]');
     await app.getByTestId('overview').waitFor();
     expect(await app.getByTestId('overview-portal').textContent()).toBe(SANDBOX_DOMAIN);
-    // The standalone test SMS went to no portal: it is neither counted nor listed here.
-    await expect.poll(() => app.getByTestId('today-total').textContent()).toBe('0');
+    // Every message of today but the standalone test SMS (it went to no portal) is this
+    // portal's: the figures inside leave that one out, and it cannot be found or opened.
+    const operatorTotal = async () =>
+      (
+        (await (await page.request.get(`${url}/api/overview`)).json()) as {
+          today: { total: number };
+        }
+      ).today.total;
+    const before = await operatorTotal();
+    await expect.poll(() => app.getByTestId('today-total').textContent()).toBe(String(before - 1));
     await app.getByTestId('nav-messages').click();
+    await app.getByTestId('search-phone').fill('29 765-43-21');
+    await app.getByTestId('search-submit').click();
     await app.getByTestId('no-messages').waitFor();
     const status = (id: string) =>
       app.getByTestId('messages').evaluate(async (_el, messageId) => {
@@ -262,23 +377,41 @@ describe('the admin page in a real browser', () => {
       .poll(() => app.getByTestId('history-state').getAttribute('data-state'), { timeout: 15_000 })
       .toBe('DELIVRD');
     await app.getByTestId('nav-messages').click();
+    await app.getByTestId('search-phone').fill('8 033 1112233');
+    await app.getByTestId('search-submit').click();
     const rows = app.getByTestId('message-row');
     await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain('+375 33 ***-**-33');
     expect(await status((await rows.first().getAttribute('data-id')) as string)).toBe(200);
     await app.getByTestId('nav-overview').click();
-    await expect.poll(() => app.getByTestId('today-delivered').textContent()).toBe('1');
+    await expect.poll(() => app.getByTestId('today-total').textContent()).toBe(String(before));
     // The portal's settings inside: the MTS contract is the operator's, shown as such.
     await app.getByTestId('nav-settings').click();
     await expect.poll(() => app.getByTestId('settings-quiet').inputValue()).toBe('22:30-08:15');
     expect(await app.getByTestId('settings-mts-own').isDisabled()).toBe(true);
+    expect(await app.getByTestId('settings-sender').isDisabled()).toBe(true);
+    // Not only greyed out: the service refuses the operator's settings from inside.
+    const refused = await app.getByTestId('settings').evaluate(async () => {
+      const token =
+        document.querySelector('meta[name="b24mts-app-token"]')?.getAttribute('content') ?? '';
+      const r = await fetch('/api/settings', {
+        method: 'PUT',
+        headers: { 'x-app-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ mts: { rate: 5 }, sender: 'OTHER' }),
+      });
+      return r.status;
+    });
+    expect(refused).toBe(403);
     await app.getByTestId('nav-overview').click();
     await app.getByTestId('overview').waitFor();
-    await shot(p, '08-inside-bitrix24');
+    await shot(p, '10-inside-bitrix24');
     // A CRM card's SMS tab: that record's messages only (none were sent to it).
     await p.goto(`${portalUrl}/app?placement=CRM_CONTACT_DETAIL_TAB&ID=1`);
-    await p.frameLocator('iframe[name="app"]').getByTestId('card-tab').waitFor();
-    await shot(p, '09-card-tab');
+    const tab = p.frameLocator('iframe[name="app"]');
+    await tab.getByTestId('card-empty').waitFor();
+    expect(await tab.getByTestId('message-row').count()).toBe(0);
+    expect(await tab.getByTestId('nav').count()).toBe(0);
+    await shot(p, '11-card-tab');
     expect(insideErrors.filter((e) => e.startsWith('exception'))).toEqual([]);
     await inside.close();
   });

@@ -84,8 +84,11 @@ export async function download(path: string, name: string): Promise<void> {
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
+  document.body.append(a);
   a.click();
-  URL.revokeObjectURL(url);
+  a.remove();
+  // Revoked once the browser has taken the file.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** The installed portals (standalone: the overview lists them); none when it cannot be read. */

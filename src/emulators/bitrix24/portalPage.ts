@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { EmulatorCore } from './core.js';
 import { appOpenRequest } from './portalActions.js';
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -12,10 +14,17 @@ function escapeHtml(s: string): string {
  * (a fresh AUTH_ID of the user, member_id, PLACEMENT…) as a form into an iframe:
  * `?placement=` `DEFAULT` (the app's own page, the default) or a bound widget such as
  * `CRM_CONTACT_DETAIL_TAB` with `&ID=` the record; `&user=2` opens it as the manager
- * (user 1, the administrator, by default). The emulator listens on loopback only.
+ * (user 1, the administrator, by default). It answers requests from this machine only (it
+ * hands out a portal user's token), whatever address the emulator listens on.
  */
 export function registerPortalPage(app: FastifyInstance, core: EmulatorCore): void {
   app.get<{ Querystring: Record<string, string | undefined> }>('/app', async (req, reply) => {
+    // It hands out a fresh token of a portal user: for a browser on this machine only.
+    if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
+      return reply
+        .code(403)
+        .type('text/plain')
+        .send('The emulated portal page opens from this machine only.');
     const placement = req.query.placement || 'DEFAULT';
     const userId = Number(req.query.user ?? 1);
     const handler =

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
+import { PORTAL_DOMAIN, timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { Clock } from '../../clock.js';
 import { CampaignError, type Campaigns } from '../../core/campaigns/campaigns.js';
 import { findMessages, messageHistory } from '../../core/history.js';
@@ -25,6 +25,7 @@ import { langOf, langOfAcceptLanguage } from '../../i18n/lang.js';
 import { APP_PAGE, PRODUCT } from '../../i18n/texts.js';
 import {
   type Connection,
+  DEFAULT_CONTRACT,
   getCampaign,
   getContract,
   getPhoneScan,
@@ -178,6 +179,8 @@ function postedToken(body: unknown): string {
 /** Inside Bitrix24: this portal's figures and waiting messages, nothing of the others. */
 async function portalOverview(deps: AdminDeps, grant: AppGrant) {
   const p = await getPortal(deps.conn, grant.portalId);
+  const own = await getContract(deps.conn, portalContractId(grant.portalId));
+  const contract = own ? own.id : DEFAULT_CONTRACT;
   const { backlog, ...figures } = await readOverview(deps.statsDeps(), {
     portal: grant.portalId,
   });
@@ -186,6 +189,19 @@ async function portalOverview(deps: AdminDeps, grant: AppGrant) {
     sandbox: deps.sandbox,
     ...figures,
     waiting: backlog.portals.find((x) => x.portal === grant.portalId)?.waiting ?? 0,
+    // Why its messages wait: the reasons of the MTS contract it sends on (without that
+    // contract's counts, which on the shared one are other portals' too).
+    reasons: backlog.lanes
+      .filter((l) => l.contract === contract)
+      .flatMap((l) =>
+        l.reasons.map((r) => ({
+          lane: l.lane,
+          reason: r.reason,
+          text: r.text,
+          action: r.action,
+          until: r.until,
+        })),
+      ),
     bitrix24: await statusesWaiting(deps.conn, p ? [p] : [], grant.portalId),
   };
 }
@@ -607,7 +623,8 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     const f = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const field = (k: string) => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
     const lang = langOf(q.LANG ?? field('LANG'));
-    reply.type('text/html; charset=utf-8');
+    // Each answer is for this open alone (a grant, or a refusal): never kept by a cache.
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     const verified = await deps.app.open({
       memberId: field('member_id') ?? '',
       authId: field('AUTH_ID') ?? '',
@@ -679,13 +696,17 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
 
 /**
  * Where the portal's pages are served from: `https://<domain>`, and the origin of the REST
- * address Bitrix24 gave at install when that differs (the Bitrix24 emulator on loopback).
+ * address it installed with when that is the same host (a box portal on http) or loopback
+ * (the Bitrix24 emulator). A stored domain that is not a plain host name allows no framing.
  */
 function portalOrigins(portal: Portal): string {
+  if (!PORTAL_DOMAIN.test(portal.domain)) return "'none'";
   const origins = [`https://${portal.domain}`];
   try {
-    const own = new URL(portal.client_endpoint).origin;
-    if (!origins.includes(own)) origins.push(own);
+    const own = new URL(portal.client_endpoint);
+    const sameHost = own.host === portal.domain;
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(own.hostname);
+    if ((sameHost || loopback) && !origins.includes(own.origin)) origins.push(own.origin);
   } catch {
     // no usable endpoint: the domain alone
   }
