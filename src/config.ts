@@ -145,6 +145,8 @@ export const configSchema = z
      */
     MARKETING_QUIET_HOURS: quietHours,
     ADMIN_TOKEN: optionalString,
+    /** When set, `/metrics` wants `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: optionalString,
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -152,6 +154,25 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     const mtsSet = [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
+    const b24Set = [c.B24_CLIENT_ID, c.B24_CLIENT_SECRET].some(Boolean);
+    // Half a production configuration is a mistake, never a reason to fall back to sandbox
+    // mode and send nothing: name what is missing.
+    if (mtsSet !== b24Set) {
+      const missing = mtsSet
+        ? [!c.B24_CLIENT_ID && 'B24_CLIENT_ID', !c.B24_CLIENT_SECRET && 'B24_CLIENT_SECRET']
+        : [
+            !c.MTS_CLIENT_ID && 'MTS_CLIENT_ID',
+            !c.MTS_API_TOKEN &&
+              !(c.MTS_LOGIN && c.MTS_PASSWORD) &&
+              'MTS_LOGIN and MTS_PASSWORD (or MTS_API_TOKEN)',
+            !c.MTS_SENDER && 'MTS_SENDER',
+          ];
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `${mtsSet ? 'MTS' : 'Bitrix24'} credentials are set but ${mtsSet ? 'Bitrix24' : 'MTS'} ones are not — missing: ${missing.filter(Boolean).join(', ')}. Set them for production, or unset every MTS_* and B24_CLIENT_* credential for sandbox mode.`,
+      });
+    }
     if (mtsSet) {
       if (!c.MTS_CLIENT_ID)
         ctx.addIssue({

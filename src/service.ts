@@ -338,6 +338,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   healthRoutes(app, {
     conn,
     metrics,
+    metricsToken: config.METRICS_TOKEN,
     sending: () => {
       const st = sender.status();
       return { paused: st.paused, holds: st.holds, pace: st.pace };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // First: heap settings before the rest allocates (see heap.ts).
 import './heap.js';
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { campaignCommand } from './campaign.js';
 import { emulateCommand } from './emulate.js';
@@ -17,6 +18,12 @@ const program = new Command()
   .name('b24-mts-sms')
   .description(
     'MTS Belarus SMS as an SMS provider inside Bitrix24. Configuration comes from the environment or .env (see README).',
+  )
+  .version(
+    // The package's own version (package.json beside src/ and dist/).
+    (createRequire(import.meta.url)('../../package.json') as { version: string }).version,
+    '-V, --version',
+    'print the version and exit',
   )
   .showHelpAfterError();
 

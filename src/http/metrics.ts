@@ -3,14 +3,20 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** One registry per service instance (several run inside one test process). */
 export function createMetrics() {
   const registry = new Registry();
-  // The event-loop-lag histogram samples with a libuv timer: prom-client's default 10 ms
-  // wakes an idle service 100 times a second (measured ~4 ms CPU per second doing nothing).
-  // 100 ms still catches every stall that matters to an SMS gateway.
-  collectDefaultMetrics({
-    register: registry,
-    prefix: 'b24mts_',
-    eventLoopMonitoringPrecision: 100,
-  });
+  // The process and Node.js metrics under their standard names (process_*, nodejs_*), as
+  // every exporter and dashboard names them. The event-loop-lag histogram samples with a
+  // libuv timer: prom-client's default 10 ms wakes an idle service 100 times a second
+  // (measured ~4 ms CPU per second doing nothing); 100 ms still catches every stall that
+  // matters to an SMS gateway.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  // Gauges that prom-client names like counters; the same figures stay, by type, in
+  // nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    registry.removeSingleMetric(name);
   const m = {
     registry,
     intake: new Counter({
@@ -43,9 +49,9 @@ export function createMetrics() {
       labelNames: ['portal', 'outcome'],
       registers: [registry],
     }),
-    restRequests: new Gauge({
-      name: 'b24mts_b24_rest_requests',
-      help: 'REST requests sent to each Bitrix24 portal since this instance started (every call and retry; OAuth excluded)',
+    restRequests: new Counter({
+      name: 'b24mts_b24_rest_requests_total',
+      help: 'REST requests sent to each Bitrix24 portal (every call and retry; a batch is one; OAuth excluded)',
       labelNames: ['portal'],
       registers: [registry],
     }),
@@ -104,7 +110,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     intakeLatency: new Histogram({
-      name: 'b24mts_intake_seconds',
+      name: 'b24mts_intake_duration_seconds',
       help: 'Handler time from request to committed reply',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],

@@ -18,11 +18,14 @@ export interface ScrapeGaugeDeps {
 /**
  * Sets the gauges that are read, not counted, before each `/metrics` scrape: the backlog (by
  * contract, lane and reason, its ETA and oldest age), the queue figures derived from it,
- * pauses and holds, REST requests per portal. Every read is of waiting rows through their
+ * pauses and holds, and the REST requests per portal counter brought up to date. Every read is of waiting rows through their
  * partial indexes: a scrape costs the same beside a million finished messages.
  */
 export function makeScrapeGauges(deps: ScrapeGaugeDeps): () => Promise<void> {
   const { conn, clock, metrics } = deps;
+  // The Bitrix24 client counts its requests; the counter takes what was added since the last
+  // scrape.
+  const restSeen = new Map<string, number>();
   return async () => {
     const b = await deps.backlog(clock.now());
     const age = b.oldestAgeSeconds ?? 0;
@@ -48,7 +51,10 @@ export function makeScrapeGauges(deps: ScrapeGaugeDeps): () => Promise<void> {
     const sending = deps.sending();
     metrics.paused.set(sending.paused.length ? 1 : 0);
     metrics.holds.set(sending.holds.length);
-    for (const p of await listPortals(conn))
-      metrics.restRequests.set({ portal: p.id }, deps.restRequests(p.id));
+    for (const p of await listPortals(conn)) {
+      const n = deps.restRequests(p.id);
+      metrics.restRequests.inc({ portal: p.id }, Math.max(0, n - (restSeen.get(p.id) ?? 0)));
+      restSeen.set(p.id, n);
+    }
   };
 }

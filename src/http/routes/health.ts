@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { PortalAccessProblem } from '../../bitrix24/limits.js';
 import { type Connection, ping } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
@@ -17,6 +18,8 @@ export interface HealthDeps {
    * under `bitrix24`; they do not make it fail: this instance still takes messages.
    */
   b24Access?: () => PortalAccessProblem[];
+  /** METRICS_TOKEN: when set, a scrape must send it as a bearer token. */
+  metricsToken?: string | undefined;
 }
 
 /** Resolves with `p`, or rejects with `what timed out` after `ms`. */
@@ -63,7 +66,16 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     return { ok: true, database: deps.conn.caps.name, ...bitrix24, sending: deps.sending?.() };
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    const token = deps.metricsToken;
+    if (token) {
+      const sent = req.headers.authorization ?? '';
+      if (!sent.startsWith('Bearer ') || !timingSafeTokenEqual(sent.slice(7), token))
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="metrics"')
+          .send({ error: 'unauthorized', message: 'Send Authorization: Bearer <METRICS_TOKEN>.' });
+    }
     await deps.beforeScrape?.();
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
