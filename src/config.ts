@@ -150,6 +150,8 @@ export const configSchema = z
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    /** `auto` (readable lines on a terminal, JSON otherwise), `json` or `pretty`. */
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     BODY_LIMIT: positiveInt(256 * 1024),
   })
   .superRefine((c, ctx) => {

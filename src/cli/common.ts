@@ -21,7 +21,11 @@ export function configOrExit(): Config {
  * command waits out a Bitrix24 limit and says so.
  */
 export function cliLogger(config: Config): Logger {
-  return createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr);
+  return createLogger(
+    config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
+    process.stderr,
+    config.LOG_FORMAT,
+  );
 }
 
 /** Prints an error for a person (no stack) and exits with `code`. */

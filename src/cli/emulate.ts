@@ -126,7 +126,7 @@ export function emulateCommand(program: Command): void {
         const sample = opts.sampleCrm === undefined ? 0 : Number(opts.sampleCrm);
         if (!Number.isInteger(sample) || sample < 0)
           fail('--sample-crm takes a whole number of contacts', 2);
-        const logger = createLogger('info');
+        const logger = createLogger('info', undefined, 'auto');
         // Loaded on use: `serve` and the other commands never carry the emulators' code.
         const { startMtsEmulator } = await import('../emulators/mts/index.js');
         const { startBitrix24Emulator } = await import('../emulators/bitrix24/index.js');

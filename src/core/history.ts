@@ -100,6 +100,7 @@ export async function messageHistory(
         phoneAsTyped: maskPhone(m.phone_raw),
         ...(m.bindings ? { bindings: JSON.parse(m.bindings) } : {}),
         ...(m.campaign_id ? { campaignId: m.campaign_id } : {}),
+        ...(m.request_id ? { requestId: m.request_id } : {}),
       },
     },
     ...(await eventsFor(conn, id)).map((e) => ({ at: e.at, kind: e.kind, detail: e.detail })),

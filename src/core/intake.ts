@@ -23,6 +23,8 @@ export interface SmsRequest {
   campaignId?: string | null;
   /** The Bitrix24 provider CODE it came through, when not our default one (a chosen Sender ID). */
   providerCode?: string | null;
+  /** The X-Request-Id of the HTTP request that brought it (in its log lines too). */
+  requestId?: string;
   /** SMS_MAX_PARTS: the longest text accepted, in parts (default 5). */
   maxParts?: number;
 }
@@ -81,6 +83,7 @@ export async function intakeSms(
       ...(req.route ? { contractId: req.route.contractId, vtStepMs: req.route.vtStepMs } : {}),
       ...(req.campaignId ? { campaignId: req.campaignId } : {}),
       ...(req.providerCode ? { providerCode: req.providerCode } : {}),
+      ...(req.requestId ? { requestId: req.requestId } : {}),
     },
     now,
   );

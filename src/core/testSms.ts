@@ -18,7 +18,7 @@ export class TestSmsInputError extends InputError {}
  */
 export async function queueTestSms(
   deps: { conn: Connection; senderFor: SenderFor },
-  req: { to: unknown; text: unknown; portalId?: string | null },
+  req: { to: unknown; text: unknown; portalId?: string | null; requestId?: string },
   now: number,
 ): Promise<Message> {
   if (typeof req.to !== 'string' || typeof req.text !== 'string')
@@ -40,6 +40,7 @@ export async function queueTestSms(
       alphaName: choice.alphaName,
       route: choice.route,
       maxParts: choice.maxParts,
+      ...(req.requestId ? { requestId: req.requestId } : {}),
     },
     now,
   );

@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import qs from 'qs';
 import { BaseError } from '../errors.js';
 import { isDatabaseUnavailable } from '../store/index.js';
+
+/** A caller's X-Request-Id is kept when it is this: no spaces, quotes or control characters. */
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 export interface AppOptions {
   /** Largest accepted body in bytes (BODY_LIMIT, default 256 KiB). */
@@ -22,6 +26,18 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: true,
     return503OnClosing: true,
+    // Every request has an id: the caller's X-Request-Id when it is a plain token (a proxy's
+    // or a load balancer's), else a new one. It is in the request's log lines (`reqId`), in
+    // the answer's X-Request-Id, and in the history of a message the request brought.
+    requestIdHeader: false,
+    requestIdLogLabel: 'reqId',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
   });
 
   app.addContentTypeParser(

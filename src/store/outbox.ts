@@ -29,6 +29,8 @@ export interface NewMessage {
   campaignId?: string | null;
   /** The Bitrix24 provider CODE it came through, when not our default one. */
   providerCode?: string | null;
+  /** The X-Request-Id of the request that brought it. */
+  requestId?: string | null;
   /**
    * Virtual-time step of the message's flow, ms: one rate slot of its contract (see
    * store/flows.ts). Default 100 (10/s).
@@ -111,6 +113,7 @@ export async function insertMessage(
     hold_reason: null,
     attempted_at: null,
     provider_code: m.providerCode ?? null,
+    request_id: m.requestId ?? null,
     created_at: now,
     updated_at: now,
   };

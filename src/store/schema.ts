@@ -94,6 +94,8 @@ export interface MessagesTable {
   attempted_at: number | null;
   /** The Bitrix24 provider CODE it came through when not our default one (a chosen Sender ID). */
   provider_code: string | null;
+  /** The X-Request-Id of the request that brought it (its log lines carry the same). */
+  request_id: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -248,7 +248,7 @@ describe('admin page, API, health and metrics', () => {
     expect(metrics).toMatch(/b24mts_backlog_oldest_age_seconds 0/);
     expect(metrics).toMatch(/b24mts_dlr_received_total\{kind="changed"\} 1/);
     expect(metrics).toMatch(/b24mts_queue_depth 0/);
-    expect(metrics).toMatch(/b24mts_b24_rest_requests\{portal="[^"]+"\} [1-9]/);
+    expect(metrics).toMatch(/b24mts_b24_rest_requests_total\{portal="[^"]+"\} [1-9]/);
   });
 
   it('a test SMS from the admin app is sent and its history shows it delivered', async () => {
@@ -274,16 +274,19 @@ describe('admin page, API, health and metrics', () => {
     expect(((await bad.json()) as { message: string }).message).toMatch(/landline|mobile/i);
     expect((await send({ to: sms.to }, { cookie, 'x-csrf-token': csrf })).status).toBe(400);
 
-    const ok = await send(sms, { cookie, 'x-csrf-token': csrf });
+    const ok = await send(sms, { cookie, 'x-csrf-token': csrf, 'x-request-id': 'trace-42' });
     expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-request-id')).toBe('trace-42');
     const { id } = (await ok.json()) as { id: string; state: string };
     const history = await waitFor(async () => {
       const r = (await (
         await fetch(`${h.url}/api/messages/${id}`, { headers: { cookie } })
-      ).json()) as { message: { state: string }; steps: { kind: string }[] };
+      ).json()) as { message: { state: string }; steps: { kind: string; detail: unknown }[] };
       return r.message.state === 'DELIVRD' ? r : null;
     }, 'the test SMS delivered');
     expect(history.steps.map((s) => s.kind)).toEqual(['received', 'accept', 'report']);
+    // The request that brought it, findable in the log by the same id.
+    expect(history.steps[0]).toMatchObject({ detail: { requestId: 'trace-42' } });
     expect(h.mts.sent.at(-1)).toMatchObject({ text: sms.text });
     // Scripts use the Bearer header, no CSRF token needed.
     expect((await send(sms, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);

@@ -192,6 +192,7 @@ for (const dialect of DIALECTS)
       const raw = (q: string) => t.conn.db.executeQuery(CompiledQuery.raw(q, []));
       if (dialect === 'postgres') await raw('drop function messages_stats_withdrawn() cascade');
       else await raw('drop trigger messages_stats_withdrawn');
+      await raw('alter table messages drop column request_id');
       await raw('alter table messages drop column provider_code');
       await raw('drop table phone_scan_chunks');
       await raw('drop table phone_scans');
@@ -209,6 +210,7 @@ for (const dialect of DIALECTS)
         '0011_provider_code',
         '0012_stats_withdrawn',
         '0013_phone_scans',
+        '0014_request_id',
       ]);
       expect(await deltaCount(t)).toBe(0);
       expect(brief(await statsCells(t.conn, range))).toEqual([

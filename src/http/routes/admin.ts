@@ -94,6 +94,7 @@ export interface AdminDeps {
     to: unknown;
     text: unknown;
     portalId: string | null;
+    requestId?: string;
   }) => Promise<{ id: string; state: string }>;
 }
 
@@ -600,7 +601,9 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
         return reply.code(400).send({ error: 'bad_request', message: `portal: ${found.message}` });
       portalId = found.portal.id;
     }
-    return answer(reply, () => deps.testSms({ to: body.to, text: body.text, portalId }));
+    return answer(reply, () =>
+      deps.testSms({ to: body.to, text: body.text, portalId, requestId: req.id }),
+    );
   });
 
   app.get<{ Params: { id: string } }>('/api/messages/:id', async (req, reply) => {

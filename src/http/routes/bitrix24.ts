@@ -242,6 +242,7 @@ export function bitrix24Routes(app: FastifyInstance, deps: Bitrix24RouteDeps): v
         ...(chosen !== null ? { providerCode: code } : {}),
         ...(consent.allowed ? {} : { refuse: consent.reason }),
         bindings: sms.bindings.map((b) => ({ OWNER_TYPE_ID: b.ownerTypeId, OWNER_ID: b.ownerId })),
+        requestId: req.id,
       },
       deps.clock.now(),
     );

@@ -8,6 +8,7 @@ import { statsMigration } from './0010_stats.js';
 import { providerCodeMigration } from './0011_provider_code.js';
 import { statsWithdrawnMigration } from './0012_stats_withdrawn.js';
 import { phoneScansMigration } from './0013_phone_scans.js';
+import { requestIdMigration } from './0014_request_id.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -223,6 +224,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
     '0011_provider_code': providerCodeMigration,
     '0012_stats_withdrawn': statsWithdrawnMigration(caps),
     '0013_phone_scans': phoneScansMigration(caps),
+    '0014_request_id': requestIdMigration,
   };
 }
 
