@@ -29,15 +29,26 @@ export function spawnCli(
   env: Record<string, string>,
   opts: { cwd?: string } = {},
 ): ServiceProcess {
-  const child = spawn(
+  return spawnProcess(
     process.execPath,
     ['--import', TSX, resolve(ROOT, 'src/cli/index.ts'), ...args],
-    {
-      cwd: opts.cwd ?? ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    env,
+    opts,
   );
+}
+
+/** Any command as a child process with only PATH, HOME and `env` in its environment. */
+export function spawnProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string } = {},
+): ServiceProcess {
+  const child = spawn(command, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let stdout = '';
   child.stdout?.on('data', (d) => {
