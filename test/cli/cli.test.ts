@@ -45,27 +45,13 @@ describe('b24-mts-sms CLI', () => {
       expect(output).toContain(name);
   });
 
-  it('send (sandbox) normalizes the number, sends through the outbox and prints the MTS id', async () => {
+  it('send in sandbox mode with no running service says to start it (exit 2)', async () => {
     const { code, output } = await runCli(
       ['send', '--to', '8 029 123-45-67', '--text', 'CLI test'],
       env,
     );
-    expect(output).toContain('sandbox mode');
-    expect(output).toMatch(/queued [0-9a-f-]{36} to \+375291234567/);
-    expect(output).toMatch(/: ACCEPTD/);
-    expect(output).toMatch(/MTS message_id [0-9a-f-]{36}/);
-    expect(code).toBe(0);
-    const conn = connect(env.DATABASE_URL);
-    const rows = await conn.db.selectFrom('messages').selectAll().execute();
-    await conn.close();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ source: 'cli', phone: '+375291234567', state: 'ACCEPTD' });
-  });
-
-  it('send refuses a landline with the reason and exit code 1', async () => {
-    const { code, output } = await runCli(['send', '--to', '8 017 123-45-67', '--text', 'x'], env);
-    expect(code).toBe(1);
-    expect(output).toContain('invalid: landline');
+    expect(code).toBe(2);
+    expect(output).toContain('start it first (`npm start` in another terminal)');
   });
 
   it('a malformed setting stops with a message naming the variable', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EmulatorCore } from './core.js';
-import { appOpenRequest } from './portalActions.js';
+import { appOpenRequest, sendFromCard } from './portalActions.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
@@ -18,6 +18,7 @@ function escapeHtml(s: string): string {
  * hands out a portal user's token), whatever address the emulator listens on.
  */
 export function registerPortalPage(app: FastifyInstance, core: EmulatorCore): void {
+  registerCardSend(app, core);
   app.get<{ Querystring: Record<string, string | undefined> }>('/app', async (req, reply) => {
     // It hands out a fresh token of a portal user: for a browser on this machine only.
     if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
@@ -59,5 +60,48 @@ iframe{display:block;border:0;width:calc(100% - 32px);height:calc(100vh - 76px);
 <iframe name="app" title="app"></iframe>
 <form id="open" method="post" target="app" action="${escapeHtml(action)}">${inputs}</form>
 <script>document.getElementById('open').submit()</script></body></html>`;
+  });
+}
+
+/**
+ * The emulated portal's CRM card, from another process on this machine (`b24-mts-sms send` in
+ * sandbox mode): `POST /_emulator/send-from-card` `{ to, text, moduleId? }` sends an SMS the
+ * way a manager's "Send" does — through the provider's handler, i.e. the running service —
+ * and answers `{ messageId, status, body }` (the handler's answer); `GET
+ * /_emulator/messages/:id` answers the statuses the service has set for it since
+ * (`{ messageId, status, updates }`, `status` null until the first).
+ */
+function registerCardSend(app: FastifyInstance, core: EmulatorCore): void {
+  app.post<{ Body: { to?: unknown; text?: unknown; moduleId?: unknown } }>(
+    '/_emulator/send-from-card',
+    async (req, reply) => {
+      if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
+        return reply.code(403).send({ error: 'forbidden', message: 'From this machine only.' });
+      const { to, text, moduleId } = req.body ?? {};
+      if (typeof to !== 'string' || typeof text !== 'string')
+        return reply
+          .code(400)
+          .send({ error: 'invalid_request', message: 'Give `to` and `text` as strings.' });
+      if (![...core.state.senders.values()].length)
+        return reply.code(409).send({
+          error: 'no_provider',
+          message: 'No SMS provider is registered in this portal: is the app installed?',
+        });
+      return sendFromCard(core, {
+        to,
+        text,
+        ...(typeof moduleId === 'string' ? { moduleId } : {}),
+      });
+    },
+  );
+  app.get<{ Params: { id: string } }>('/_emulator/messages/:id', async (req, reply) => {
+    if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
+      return reply.code(403).send({ error: 'forbidden', message: 'From this machine only.' });
+    const updates = core.state.statusUpdates.filter((u) => u.messageId === req.params.id);
+    return {
+      messageId: req.params.id,
+      status: updates.at(-1)?.status ?? null,
+      updates: updates.map((u) => u.status),
+    };
   });
 }
