@@ -156,25 +156,6 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     const mtsSet = [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
-    const b24Set = [c.B24_CLIENT_ID, c.B24_CLIENT_SECRET].some(Boolean);
-    // Half a production configuration is a mistake, never a reason to fall back to sandbox
-    // mode and send nothing: name what is missing.
-    if (mtsSet !== b24Set) {
-      const missing = mtsSet
-        ? [!c.B24_CLIENT_ID && 'B24_CLIENT_ID', !c.B24_CLIENT_SECRET && 'B24_CLIENT_SECRET']
-        : [
-            !c.MTS_CLIENT_ID && 'MTS_CLIENT_ID',
-            !c.MTS_API_TOKEN &&
-              !(c.MTS_LOGIN && c.MTS_PASSWORD) &&
-              'MTS_LOGIN and MTS_PASSWORD (or MTS_API_TOKEN)',
-            !c.MTS_SENDER && 'MTS_SENDER',
-          ];
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: `${mtsSet ? 'MTS' : 'Bitrix24'} credentials are set but ${mtsSet ? 'Bitrix24' : 'MTS'} ones are not — missing: ${missing.filter(Boolean).join(', ')}. Set them for production, or unset every MTS_* and B24_CLIENT_* credential for sandbox mode.`,
-      });
-    }
     if (mtsSet) {
       if (!c.MTS_CLIENT_ID)
         ctx.addIssue({
@@ -236,8 +217,33 @@ export function readEnv(
   return { ...fromFile, ...env };
 }
 
+/**
+ * What a service that sends (`serve`, `send`) still lacks when only one side of a production
+ * configuration is set — MTS credentials without Bitrix24's or the reverse — or undefined.
+ * Half a configuration is a mistake, never a reason to fall back to sandbox mode and send
+ * nothing. (The CRM tools, `phones`, need Bitrix24's alone.)
+ */
+export function halfConfigured(c: RawConfig): string | undefined {
+  const mtsSet = [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
+  const b24Set = [c.B24_CLIENT_ID, c.B24_CLIENT_SECRET].some(Boolean);
+  if (mtsSet === b24Set) return undefined;
+  const missing = mtsSet
+    ? [!c.B24_CLIENT_ID && 'B24_CLIENT_ID', !c.B24_CLIENT_SECRET && 'B24_CLIENT_SECRET']
+    : [
+        !c.MTS_CLIENT_ID && 'MTS_CLIENT_ID',
+        !c.MTS_API_TOKEN &&
+          !(c.MTS_LOGIN && c.MTS_PASSWORD) &&
+          'MTS_LOGIN and MTS_PASSWORD (or MTS_API_TOKEN)',
+        !c.MTS_SENDER && 'MTS_SENDER',
+      ];
+  return `${mtsSet ? 'MTS' : 'Bitrix24'} credentials are set but ${mtsSet ? 'Bitrix24' : 'MTS'} ones are not — missing: ${missing.filter(Boolean).join(', ')}. Set them for production, or unset every MTS_* and B24_CLIENT_* credential for sandbox mode.`;
+}
+
 /** Parses the environment once into a frozen, typed object. Nothing else reads process.env. */
-export function loadConfig(env: Record<string, string | undefined> = readEnv()): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = readEnv(),
+  opts: { sends?: boolean } = {},
+): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
@@ -245,6 +251,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
     );
   }
   const c = parsed.data;
+  const half = opts.sends ? halfConfigured(c) : undefined;
+  if (half) throw new ConfigError([half]);
   const sandbox = !(c.MTS_CLIENT_ID && c.B24_CLIENT_ID);
   if (sandbox && c.NODE_ENV === 'production') {
     throw new ConfigError([

@@ -2,10 +2,13 @@ import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { type Connection, listPortals, type Portal } from '../store/index.js';
 
-/** Loads the configuration or prints what is wrong and exits 2. */
-export function configOrExit(): Config {
+/**
+ * Loads the configuration or prints what is wrong and exits 2. `sends`: the command sends SMS
+ * (`serve`, `send`), so half a production configuration is refused too.
+ */
+export function configOrExit(opts: { sends?: boolean } = {}): Config {
   try {
-    return loadConfig();
+    return loadConfig(undefined, opts);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n(see README.md, "Configuration")\n`);

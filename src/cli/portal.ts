@@ -13,7 +13,9 @@ import {
   listPortals,
   migrate,
   portalContractId,
+  portalFootprint,
   portalSettings,
+  removePortal,
 } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
 
@@ -149,6 +151,57 @@ export function portalCommand(program: Command): void {
           process.stdout.write(
             `${known.domain}: own MTS contract, client id ${change.contract.clientId}, ${change.contract.rate} req/s (secrets stored encrypted; the running service picks it up within seconds)\n`,
           );
+      } finally {
+        await conn.close();
+      }
+    });
+
+  portalRemoveCommand(portal);
+}
+
+/** Asks a person on a terminal to type `expected`; false on anything else. */
+async function confirmByTyping(question: string, expected: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim() === expected;
+  } finally {
+    rl.close();
+  }
+}
+
+export function portalRemoveCommand(portal: Command): void {
+  portal
+    .command('remove <member_id_or_domain>')
+    .description(
+      "Delete a portal and everything of it: its Bitrix24 tokens, its own MTS contract and credentials, its messages and their history (waiting ones unsent), campaigns, phone scans, consent registry, opt-outs and figures. Asks you to type the portal's domain, or --yes. The app stays installed in Bitrix24: uninstall it there too",
+    )
+    .option('--yes', 'do not ask (scripts)')
+    .action(async (named: string, o: { yes?: boolean }) => {
+      const config = configOrExit();
+      const conn = connect(config.DATABASE_URL);
+      try {
+        await migrate(conn);
+        const p = (await listPortals(conn)).find((x) => x.id === named || x.domain === named);
+        if (!p) fail(`no portal "${named}" (see \`b24-mts-sms portal list\`)`, 2);
+        const f = await portalFootprint(conn, p.id);
+        const what = `${p.domain} (member_id ${p.id}): ${f.messages} message(s)${f.waiting ? `, ${f.waiting} of them not sent yet` : ''}, ${f.campaigns} campaign(s)${f.ownContract ? ', its own MTS contract and credentials' : ''}, its tokens`;
+        if (!o.yes) {
+          if (!process.stdin.isTTY)
+            fail(`this deletes ${what}. Add --yes to confirm without a terminal.`, 2);
+          process.stderr.write(`This deletes ${what}.\n`);
+          if (
+            !(await confirmByTyping(
+              `Type the portal's domain (${p.domain}) to delete it: `,
+              p.domain,
+            ))
+          )
+            fail('not confirmed: nothing was deleted', 1);
+        }
+        await removePortal(conn, p.id);
+        process.stdout.write(
+          `deleted ${what}.\nThe app is still installed in ${p.domain}: uninstall it there (Applications → the app → Delete); until then its SMS are refused (unknown portal).\n`,
+        );
       } finally {
         await conn.close();
       }

@@ -34,7 +34,7 @@ export function sendCommand(program: Command): void {
       '30',
     )
     .action(async (opts: { to: string; text: string; marketing?: boolean; wait: string }) => {
-      const config = configOrExit();
+      const config = configOrExit({ sends: true });
       const waitSec = Number(opts.wait);
       if (!Number.isFinite(waitSec) || waitSec < 0) fail('--wait takes a number of seconds', 2);
       if (config.sandbox) {

@@ -42,7 +42,7 @@ export function serveCommand(program: Command): void {
     )
     .addHelpText('after', SETTINGS_HELP)
     .action(async (opts: { workers: boolean }) => {
-      const config = configOrExit();
+      const config = configOrExit({ sends: true });
       const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
       const sandbox = config.sandbox
         ? await (await import('../sandbox.js')).startSandbox(config, logger)

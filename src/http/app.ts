@@ -30,7 +30,6 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
     // or a load balancer's), else a new one. It is in the request's log lines (`reqId`), in
     // the answer's X-Request-Id, and in the history of a message the request brought.
     requestIdHeader: false,
-    requestIdLogLabel: 'reqId',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -34,8 +34,11 @@ export {
   markRegistered,
   markUninstalled,
   type Portal,
+  type PortalFootprint,
   type PortalSettings,
+  portalFootprint,
   portalSettings,
+  removePortal,
   updatePortalSettings,
   upsertPortal,
 } from './portals.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { PortalConnection, PortalTokens } from '../bitrix24/types.js';
+import { portalContractId } from './contracts.js';
 import type { Connection } from './dialects/types.js';
 import { runHot } from './hotSql.js';
 import type { PortalsTable } from './schema.js';
@@ -207,4 +208,99 @@ export async function saveTokens(
     })
     .where('id', '=', id)
     .execute();
+}
+
+/** What removing a portal deletes (`removePortal`), for the confirmation and the answer. */
+export interface PortalFootprint {
+  messages: number;
+  /** Of them, not sent yet (queued, held, sending). */
+  waiting: number;
+  campaigns: number;
+  /** The portal has an MTS contract of its own (its credentials are deleted too). */
+  ownContract: boolean;
+}
+
+const WAITING_STATES = ['queued', 'held', 'sending'] as const;
+
+export async function portalFootprint(
+  conn: Connection,
+  portalId: string,
+): Promise<PortalFootprint> {
+  const count = (n: number | string | bigint | undefined) => Number(n ?? 0);
+  const m = await conn.db
+    .selectFrom('messages')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('n'),
+      eb.fn
+        .sum<number>(
+          eb
+            .case()
+            .when('state', 'in', [...WAITING_STATES])
+            .then(1)
+            .else(0)
+            .end(),
+        )
+        .as('waiting'),
+    ])
+    .where('portal_id', '=', portalId)
+    .executeTakeFirst();
+  const c = await conn.db
+    .selectFrom('campaigns')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('portal_id', '=', portalId)
+    .executeTakeFirst();
+  const own = await conn.db
+    .selectFrom('contracts')
+    .select('id')
+    .where('id', '=', portalContractId(portalId))
+    .executeTakeFirst();
+  return {
+    messages: count(m?.n),
+    waiting: count(m?.waiting),
+    campaigns: count(c?.n),
+    ownContract: own !== undefined,
+  };
+}
+
+/**
+ * Deletes a portal and everything of it, in one transaction: its tokens and keys, its own MTS
+ * contract (credentials, holds), its messages with their reports and history steps, its
+ * campaigns, phone scans, consent registry, opt-outs, REST budget and figures. Messages still
+ * waiting are deleted unsent. Returns false when there is no such portal.
+ */
+export async function removePortal(conn: Connection, portalId: string): Promise<boolean> {
+  return conn.db.transaction().execute(async (trx) => {
+    const found = await trx
+      .selectFrom('portals')
+      .select('id')
+      .where('id', '=', portalId)
+      .executeTakeFirst();
+    if (!found) return false;
+    const messages = trx.selectFrom('messages').select('id').where('portal_id', '=', portalId);
+    const campaigns = trx.selectFrom('campaigns').select('id').where('portal_id', '=', portalId);
+    const scans = trx.selectFrom('phone_scans').select('id').where('portal_id', '=', portalId);
+    const contract = portalContractId(portalId);
+    await trx.deleteFrom('delivery_reports').where('message_id', 'in', messages).execute();
+    await trx.deleteFrom('message_events').where('message_id', 'in', messages).execute();
+    await trx.deleteFrom('campaign_recipients').where('campaign_id', 'in', campaigns).execute();
+    await trx.deleteFrom('messages').where('portal_id', '=', portalId).execute();
+    await trx.deleteFrom('campaigns').where('portal_id', '=', portalId).execute();
+    await trx.deleteFrom('phone_scan_chunks').where('scan_id', 'in', scans).execute();
+    await trx.deleteFrom('phone_scans').where('portal_id', '=', portalId).execute();
+    for (const table of [
+      'robot_jobs',
+      'consent_records',
+      'consent_misses',
+      'consent_sync',
+      'rest_budgets',
+      'stats_deltas',
+      'stats_days',
+    ] as const)
+      await trx.deleteFrom(table).where('portal_id', '=', portalId).execute();
+    await trx.deleteFrom('optouts').where('scope', '=', portalId).execute();
+    await trx.deleteFrom('alpha_holds').where('contract_id', '=', contract).execute();
+    await trx.deleteFrom('contracts').where('id', '=', contract).execute();
+    await trx.deleteFrom('portals').where('id', '=', portalId).execute();
+    return true;
+  });
 }

@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { connect, migrate } from '../../src/store/index.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { connect, insertMessage, migrate } from '../../src/store/index.js';
 import { runCli } from '../helpers/child.js';
-import { seedPortal } from '../helpers/db.js';
+import { seedPortal, testMessage } from '../helpers/db.js';
+
+// Each CLI run is a Node process compiling the sources (tsx): several seconds apiece, and more
+// beside a busy neighbour. A test of a few runs gets more than the suite's default 30 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 describe('b24-mts-sms CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'b24mts-cli-'));
@@ -121,5 +125,49 @@ describe('b24-mts-sms CLI', () => {
     const { code, output } = await runCli(['serve'], { ...env, NODE_ENV: 'production' });
     expect(code).toBe(2);
     expect(output).toContain('sandbox mode');
+  });
+
+  it('serve refuses half a production configuration, naming what is missing', async () => {
+    const mtsOnly = {
+      ...env,
+      MTS_CLIENT_ID: '1254',
+      MTS_LOGIN: 'api',
+      MTS_PASSWORD: 'secret',
+      MTS_SENDER: 'SHOP',
+    };
+    const { code, output } = await runCli(['serve'], mtsOnly);
+    expect(code).toBe(2);
+    expect(output).toContain('missing: B24_CLIENT_ID, B24_CLIENT_SECRET');
+  });
+
+  it('portal remove asks first, then deletes the portal and its messages', async () => {
+    const conn = connect(env.DATABASE_URL);
+    await migrate(conn);
+    await seedPortal(conn, 'rm-member', 'rm.bitrix24.by');
+    await insertMessage(conn, testMessage({ portalId: 'rm-member' }), Date.now());
+    await conn.close();
+    // No terminal to ask on: it says what it would delete and wants --yes.
+    const asked = await runCli(['portal', 'remove', 'rm.bitrix24.by'], env);
+    expect(asked.code).toBe(2);
+    expect(asked.output).toContain(
+      'this deletes rm.bitrix24.by (member_id rm-member): 1 message(s), 1 of them not sent yet',
+    );
+    expect(asked.output).toContain('--yes');
+    expect((await runCli(['portal', 'list'], env)).stdout).toContain('rm.bitrix24.by');
+    expect((await runCli(['portal', 'remove', 'nowhere.bitrix24.by', '--yes'], env)).code).toBe(2);
+
+    const removed = await runCli(['portal', 'remove', 'rm-member', '--yes'], env);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain('deleted rm.bitrix24.by');
+    expect(removed.stdout).toContain('uninstall it there');
+    expect((await runCli(['portal', 'list'], env)).stdout).not.toContain('rm.bitrix24.by');
+    const after = connect(env.DATABASE_URL);
+    const left = await after.db
+      .selectFrom('messages')
+      .select('id')
+      .where('portal_id', '=', 'rm-member')
+      .execute();
+    await after.close();
+    expect(left).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { normalizePhone } from '../../src/domain/phone.js';
 import {
   type Bitrix24Emulator,
@@ -13,6 +13,10 @@ import { CRAFTED_TALLY, seedCrafted } from '../core/phones/env.js';
 import { spawnCli } from '../helpers/child.js';
 import { createTestDb, installEmulatedPortal, type TestDb } from '../helpers/db.js';
 import { waitFor } from '../helpers/wait.js';
+
+// Each CLI run is a Node process compiling the sources (tsx): several seconds apiece, and more
+// beside a busy neighbour. A test of a few runs gets more than the suite's default 30 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 let db: TestDb;
 let emu: Bitrix24Emulator;

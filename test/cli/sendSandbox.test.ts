@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../src/store/index.js';
 import { runCli, type ServiceProcess, spawnCli } from '../helpers/child.js';
 import { freePort, waitFor } from '../helpers/wait.js';
+
+// Each CLI run is a Node process compiling the sources (tsx): several seconds apiece, and more
+// beside a busy neighbour. A test of a few runs gets more than the suite's default 30 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 /**
  * The README's first steps, as a new user takes them: `npm start` (sandbox mode) in one

@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, insertMessage, migrate, transition } from '../../src/store/index.js';
 import { runCli } from '../helpers/child.js';
 import { seedPortal, testMessage } from '../helpers/db.js';
+
+// Each CLI run is a Node process compiling the sources (tsx): several seconds apiece, and more
+// beside a busy neighbour. A test of a few runs gets more than the suite's default 30 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 /** 2026-03-10 00:30 Minsk is still 2026-03-09 in UTC: the day must follow Minsk. */
 const MINSK_MIDNIGHT = Date.UTC(2026, 2, 9, 21, 0, 0);

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { spawnCli } from '../helpers/child.js';
+
+// Each CLI run is a Node process compiling the sources (tsx): several seconds apiece, and more
+// beside a busy neighbour. A test of a few runs gets more than the suite's default 30 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 describe('b24-mts-sms --version', () => {
   it("prints the package's version and exits 0", async () => {

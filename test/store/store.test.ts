@@ -11,7 +11,19 @@ import {
   takeContractProbe,
 } from '../../src/store/contracts.js';
 import type { Connection } from '../../src/store/index.js';
-import { migrate } from '../../src/store/index.js';
+import {
+  addOptout,
+  getContract,
+  getPortal,
+  listOptouts,
+  migrate,
+  portalContractId,
+  portalFootprint,
+  removePortal,
+  reportsFor,
+  saveReport,
+  upsertContract,
+} from '../../src/store/index.js';
 import { acquireLease } from '../../src/store/leases.js';
 import { finishClaim, getMessage, insertMessage, releaseStale } from '../../src/store/outbox.js';
 import { getPortalByHandlerKey, saveTokens, upsertPortal } from '../../src/store/portals.js';
@@ -22,6 +34,7 @@ import {
   DIALECTS,
   testMessage as msg,
   seedDefaultContract,
+  seedPortal,
   type TestDb,
 } from '../helpers/db.js';
 
@@ -132,6 +145,59 @@ for (const dialect of DIALECTS) {
       expect(await claim(t.conn, 'w', T0 + 1000, 10)).toEqual([]);
       const pushes = await pendingPushes(t.conn, T0, 10);
       expect(pushes.map((p) => p.id)).toEqual([message.id]);
+    });
+
+    it('removing a portal deletes everything of it, and nothing of another', async () => {
+      await seedPortal(t.conn, 'member2', 'b.bitrix24.by');
+      await upsertContract(
+        t.conn,
+        {
+          id: portalContractId('member1'),
+          label: 'own',
+          api_url: null,
+          client_id: '77',
+          login: 'api',
+          password_enc: 'enc',
+          token_enc: null,
+          sender: 'OWN',
+          sender_marketing: null,
+          rate: 5,
+        },
+        T0,
+      );
+      const mine = (await insertMessage(t.conn, msg(), T0)).message;
+      const waiting = (await insertMessage(t.conn, msg({ sendAt: T0 + 60_000 }), T0)).message;
+      const theirs = (await insertMessage(t.conn, msg({ portalId: 'member2' }), T0)).message;
+      await saveReport(
+        t.conn,
+        { messageId: mine.id, mtsMessageId: 'x', source: 'dlr', body: {} },
+        T0,
+      );
+      await saveReport(
+        t.conn,
+        { messageId: theirs.id, mtsMessageId: 'y', source: 'dlr', body: {} },
+        T0,
+      );
+      await addOptout(t.conn, { phone: '+375291112233', portalId: 'member1' }, T0);
+      await addOptout(t.conn, { phone: '+375291112233', portalId: 'member2' }, T0);
+      expect(await portalFootprint(t.conn, 'member1')).toEqual({
+        messages: 2,
+        waiting: 2,
+        campaigns: 0,
+        ownContract: true,
+      });
+
+      expect(await removePortal(t.conn, 'member1')).toBe(true);
+      expect(await getPortal(t.conn, 'member1')).toBeUndefined();
+      expect(await getContract(t.conn, portalContractId('member1'))).toBeUndefined();
+      for (const m of [mine, waiting]) expect(await getMessage(t.conn, m.id)).toBeUndefined();
+      expect(await reportsFor(t.conn, mine.id)).toEqual([]);
+      expect((await listOptouts(t.conn)).map((o) => o.scope)).toEqual(['member2']);
+      // The other portal keeps everything.
+      expect(await getPortal(t.conn, 'member2')).toBeDefined();
+      expect(await getMessage(t.conn, theirs.id)).toBeDefined();
+      expect(await reportsFor(t.conn, theirs.id)).toHaveLength(1);
+      expect(await removePortal(t.conn, 'member1')).toBe(false);
     });
 
     it('the push backlog counts, per portal, the statuses waiting and those that failed', async () => {
