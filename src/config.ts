@@ -34,6 +34,16 @@ const quietHours = z
     }
   });
 
+/** Whether any MTS credential is set (then all that MTS needs must be). */
+function mtsCredentialsSet(c: {
+  MTS_CLIENT_ID?: string | undefined;
+  MTS_LOGIN?: string | undefined;
+  MTS_PASSWORD?: string | undefined;
+  MTS_API_TOKEN?: string | undefined;
+}): boolean {
+  return [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
+}
+
 export const configSchema = z
   .object({
     NODE_ENV: z.string().default('development'),
@@ -155,8 +165,7 @@ export const configSchema = z
     BODY_LIMIT: positiveInt(256 * 1024),
   })
   .superRefine((c, ctx) => {
-    const mtsSet = [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
-    if (mtsSet) {
+    if (mtsCredentialsSet(c)) {
       if (!c.MTS_CLIENT_ID)
         ctx.addIssue({
           code: 'custom',
@@ -224,7 +233,7 @@ export function readEnv(
  * nothing. (The CRM tools, `phones`, need Bitrix24's alone.)
  */
 export function halfConfigured(c: RawConfig): string | undefined {
-  const mtsSet = [c.MTS_CLIENT_ID, c.MTS_LOGIN, c.MTS_PASSWORD, c.MTS_API_TOKEN].some(Boolean);
+  const mtsSet = mtsCredentialsSet(c);
   const b24Set = [c.B24_CLIENT_ID, c.B24_CLIENT_SECRET].some(Boolean);
   if (mtsSet === b24Set) return undefined;
   const missing = mtsSet

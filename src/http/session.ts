@@ -58,6 +58,11 @@ export function csrfToken(adminToken: string, s: Session): string {
   return sign(adminToken, `csrf.${s.id}`);
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
 /** One cookie's value from a `Cookie` header. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {

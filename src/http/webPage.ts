@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Lang } from '../i18n/lang.js';
+import { escapeHtml } from './html.js';
 
 /**
  * The admin page: the Vue app of `web/`, built into `web/dist` (`npm run build`) and shipped
@@ -23,10 +24,6 @@ export interface PageMeta {
   admin?: boolean;
 }
 
-function escapeAttr(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** The page's HTML, or undefined when the page has not been built. */
 export function pageHtml(meta: PageMeta): string | undefined {
   let html: string;
@@ -43,7 +40,7 @@ export function pageHtml(meta: PageMeta): string | undefined {
     ...(meta.token ? [['b24mts-app-token', meta.token]] : []),
     ...(meta.admin === undefined ? [] : [['b24mts-admin', String(meta.admin)]]),
   ]
-    .map(([n, v]) => `<meta name="${n}" content="${escapeAttr(v as string)}">`)
+    .map(([n, v]) => `<meta name="${n}" content="${escapeHtml(v as string)}">`)
     .join('\n    ');
   return html
     .replace(/<html lang="[a-z]+"/, () => `<html lang="${meta.lang}"`)

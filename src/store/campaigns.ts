@@ -1,10 +1,11 @@
 import type { Selectable } from 'kysely';
 import type { Connection } from './dialects/types.js';
-import type {
-  CampaignRecipientsTable,
-  CampaignState,
-  CampaignsTable,
-  ExclusionReason,
+import {
+  type CampaignRecipientsTable,
+  type CampaignState,
+  type CampaignsTable,
+  type ExclusionReason,
+  WAITING_STATES,
 } from './schema.js';
 
 export type Campaign = Selectable<CampaignsTable>;
@@ -218,7 +219,7 @@ export async function campaignInFlight(conn: Connection, campaignId: number): Pr
     .selectFrom('messages')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('campaign_id', '=', String(campaignId))
-    .where('state', 'in', ['queued', 'held', 'sending'])
+    .where('state', 'in', [...WAITING_STATES])
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }

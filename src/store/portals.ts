@@ -4,7 +4,7 @@ import type { PortalConnection, PortalTokens } from '../bitrix24/types.js';
 import { portalContractId } from './contracts.js';
 import type { Connection } from './dialects/types.js';
 import { runHot } from './hotSql.js';
-import type { PortalsTable } from './schema.js';
+import { type PortalsTable, WAITING_STATES } from './schema.js';
 
 export type Portal = Selectable<PortalsTable>;
 
@@ -219,8 +219,6 @@ export interface PortalFootprint {
   /** The portal has an MTS contract of its own (its credentials are deleted too). */
   ownContract: boolean;
 }
-
-const WAITING_STATES = ['queued', 'held', 'sending'] as const;
 
 export async function portalFootprint(
   conn: Connection,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Connection } from './dialects/types.js';
-import type { RobotJobsTable } from './schema.js';
+import { type RobotJobsTable, WAITING_STATES } from './schema.js';
 
 export type RobotJob = Selectable<RobotJobsTable>;
 
@@ -135,10 +135,7 @@ export async function dueRobotAnswers(
     .where((eb) =>
       eb.or([
         eb('j.state', '=', 'failed'),
-        eb.and([
-          eb('m.state', 'is not', null),
-          eb('m.state', 'not in', ['queued', 'held', 'sending']),
-        ]),
+        eb.and([eb('m.state', 'is not', null), eb('m.state', 'not in', [...WAITING_STATES])]),
       ]),
     )
     .orderBy('j.event_run_at')

@@ -35,6 +35,13 @@ export type MessageState =
   | 'UNKNOWN'
   | 'failed';
 
+/** The states of a message not sent yet: waiting in the outbox, held, or being sent. */
+export const WAITING_STATES = [
+  'queued',
+  'held',
+  'sending',
+] as const satisfies readonly MessageState[];
+
 export interface MessagesTable {
   /** Our id, sent to MTS as extra_id. */
   id: string;

@@ -22,6 +22,11 @@ export function hasSession(): boolean {
   return csrf !== '';
 }
 
+/** What to show a person for a failed call. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -291,13 +291,7 @@ export async function startBitrix24Emulator(
     get statusUpdates() {
       return state.statusUpdates;
     },
-    latestStatus: (messageId) => {
-      for (let i = state.statusUpdates.length - 1; i >= 0; i--) {
-        const u = state.statusUpdates[i];
-        if (u?.messageId === messageId) return u.status;
-      }
-      return undefined;
-    },
+    latestStatus: (messageId) => state.latestStatus(messageId),
     get restRequests() {
       return { total: state.restRequests.total, byMethod: { ...state.restRequests.byMethod } };
     },

@@ -1,11 +1,18 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { escapeHtml } from '../../http/html.js';
 import type { EmulatorCore } from './core.js';
 import { appOpenRequest, sendFromCard } from './portalActions.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * Whether a request comes from this machine; otherwise it is answered 403 here. These routes
+ * hand out a portal user's token or act as one, whatever address the emulator listens on.
+ */
+function fromThisMachine(req: FastifyRequest, reply: FastifyReply): boolean {
+  if (LOOPBACK.has(req.socket.remoteAddress ?? '')) return true;
+  void reply.code(403).send({ error: 'forbidden', message: 'From this machine only.' });
+  return false;
 }
 
 /**
@@ -20,12 +27,7 @@ function escapeHtml(s: string): string {
 export function registerPortalPage(app: FastifyInstance, core: EmulatorCore): void {
   registerCardSend(app, core);
   app.get<{ Querystring: Record<string, string | undefined> }>('/app', async (req, reply) => {
-    // It hands out a fresh token of a portal user: for a browser on this machine only.
-    if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
-      return reply
-        .code(403)
-        .type('text/plain')
-        .send('The emulated portal page opens from this machine only.');
+    if (!fromThisMachine(req, reply)) return reply;
     const placement = req.query.placement || 'DEFAULT';
     const userId = Number(req.query.user ?? 1);
     const handler =
@@ -75,8 +77,7 @@ function registerCardSend(app: FastifyInstance, core: EmulatorCore): void {
   app.post<{ Body: { to?: unknown; text?: unknown; moduleId?: unknown } }>(
     '/_emulator/send-from-card',
     async (req, reply) => {
-      if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
-        return reply.code(403).send({ error: 'forbidden', message: 'From this machine only.' });
+      if (!fromThisMachine(req, reply)) return reply;
       const { to, text, moduleId } = req.body ?? {};
       if (typeof to !== 'string' || typeof text !== 'string')
         return reply
@@ -95,13 +96,8 @@ function registerCardSend(app: FastifyInstance, core: EmulatorCore): void {
     },
   );
   app.get<{ Params: { id: string } }>('/_emulator/messages/:id', async (req, reply) => {
-    if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
-      return reply.code(403).send({ error: 'forbidden', message: 'From this machine only.' });
-    const updates = core.state.statusUpdates.filter((u) => u.messageId === req.params.id);
-    return {
-      messageId: req.params.id,
-      status: updates.at(-1)?.status ?? null,
-      updates: updates.map((u) => u.status),
-    };
+    if (!fromThisMachine(req, reply)) return reply;
+    const updates = core.state.statusesOf(req.params.id);
+    return { messageId: req.params.id, status: updates.at(-1) ?? null, updates };
   });
 }

@@ -137,6 +137,20 @@ export class PortalState {
   readonly placements = new Map<string, PlacementRecord>();
   readonly messages = new Map<string, MessageRecord>();
   readonly statusUpdates: StatusUpdateRecord[] = [];
+
+  /** The statuses set for one message, in the order they came. */
+  statusesOf(messageId: string): string[] {
+    return this.statusUpdates.filter((u) => u.messageId === messageId).map((u) => u.status);
+  }
+
+  /** The last status set for one message (searched from the newest: tests poll it). */
+  latestStatus(messageId: string): string | undefined {
+    for (let i = this.statusUpdates.length - 1; i >= 0; i--) {
+      const u = this.statusUpdates[i];
+      if (u?.messageId === messageId) return u.status;
+    }
+    return undefined;
+  }
   readonly eventTokens = new Map<string, EventTokenRecord>();
   readonly bizprocEvents: BizprocEventRecord[] = [];
   readonly timelineComments: TimelineCommentRecord[] = [];

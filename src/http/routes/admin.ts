@@ -45,7 +45,9 @@ import {
   issueAppToken,
   readAppToken,
 } from '../appToken.js';
+import { escapeHtml } from '../html.js';
 import {
+  bearerToken,
   cookieValue,
   csrfToken,
   issueSession,
@@ -118,9 +120,9 @@ async function access(deps: AdminDeps, req: FastifyRequest): Promise<Access> {
     return { ok: true, grant };
   }
   if (!deps.adminToken) return deps.sandbox ? { ok: true } : { ok: false, why: 'unauthorized' };
-  const header = req.headers.authorization ?? '';
-  if (header.startsWith('Bearer '))
-    return timingSafeTokenEqual(header.slice(7), deps.adminToken)
+  const bearer = bearerToken(req.headers.authorization);
+  if (bearer !== undefined)
+    return timingSafeTokenEqual(bearer, deps.adminToken)
       ? { ok: true }
       : { ok: false, why: 'unauthorized' };
   const session = readSession(
@@ -676,12 +678,9 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     });
   });
   app.get('/b24/app', async (req, reply) => {
+    const lang = langOf((req.query as Record<string, string | undefined>).LANG);
     reply.type('text/html; charset=utf-8');
-    return notePage(
-      langOf((req.query as Record<string, string | undefined>).LANG),
-      deps.sandbox,
-      `<p>${APP_PAGE.installed[langOf((req.query as Record<string, string | undefined>).LANG)]}</p>`,
-    );
+    return notePage(lang, deps.sandbox, `<p>${APP_PAGE.installed[lang]}</p>`);
   });
 
   // The admin page standalone: the page itself holds no data; it logs in and reads the API.
@@ -751,8 +750,4 @@ async function answer<T>(reply: FastifyReply, run: () => Promise<T>) {
 
 function errorName(status: 400 | 404): 'bad_request' | 'not_found' {
   return status === 400 ? 'bad_request' : 'not_found';
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

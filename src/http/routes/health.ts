@@ -3,6 +3,7 @@ import { timingSafeTokenEqual } from '../../bitrix24/inbound.js';
 import type { PortalAccessProblem } from '../../bitrix24/limits.js';
 import { type Connection, ping } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
+import { bearerToken } from '../session.js';
 
 export interface HealthDeps {
   conn: Connection;
@@ -69,8 +70,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   app.get('/metrics', async (req, reply) => {
     const token = deps.metricsToken;
     if (token) {
-      const sent = req.headers.authorization ?? '';
-      if (!sent.startsWith('Bearer ') || !timingSafeTokenEqual(sent.slice(7), token))
+      const sent = bearerToken(req.headers.authorization);
+      if (sent === undefined || !timingSafeTokenEqual(sent, token))
         return reply
           .code(401)
           .header('www-authenticate', 'Bearer realm="metrics"')
