@@ -7,12 +7,12 @@
 ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
-# better-sqlite3 is compiled from source (.npmrc: build-from-source): nothing is downloaded.
+# better-sqlite3 is compiled from source (.prebuild-installrc: buildFromSource): nothing is downloaded.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json .prebuild-installrc ./
 # Dependencies first (cached while only the sources change); the one native build is
 # better-sqlite3's.
 RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3

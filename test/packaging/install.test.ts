@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -32,13 +32,18 @@ describe('a production install from the packed package', () => {
   });
 
   it('installs with --omit=dev and serves', async () => {
-    const run = (cmd: string, args: string[], cwd: string) =>
-      execFileSync(cmd, args, {
+    // stdout and stderr together (npm's warnings are on stderr); a failure throws with both.
+    const run = (cmd: string, args: string[], cwd: string) => {
+      const r = spawnSync(cmd, args, {
         cwd,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, npm_config_update_notifier: 'false' },
       });
+      if (r.status !== 0)
+        throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+      return { out: r.stdout, all: `${r.stdout}\n${r.stderr}` };
+    };
     // Packed from a copy of the checkout (its prepack builds there, not in the working tree
     // that other tests are reading), with the checkout's installed tools.
     const checkout = join(dir, 'checkout');
@@ -57,19 +62,36 @@ describe('a production install from the packed package', () => {
     mkdirSync(app);
     run('tar', ['xzf', join(dir, tarball), '-C', app, '--strip-components=1'], dir);
     // What ships: the built service and page, the docs; no sources, no tests.
-    for (const f of ['dist/cli/index.js', 'web/dist/index.html', '.env.example', 'LICENSE'])
+    for (const f of [
+      'dist/cli/index.js',
+      'web/dist/index.html',
+      '.env.example',
+      'LICENSE',
+      '.prebuild-installrc',
+    ])
       expect(existsSync(join(app, f)), f).toBe(true);
     for (const f of ['src', 'test', 'web/src', 'node_modules'])
       expect(existsSync(join(app, f)), f).toBe(false);
 
-    run(NPM, ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], app);
-    // Runtime dependencies only; better-sqlite3 built.
+    // --engine-strict: every runtime dependency admits the Node running this test (the suite
+    // runs on Node 20 and 24 in CI), or the install fails.
+    const installed = run(
+      NPM,
+      ['install', '--omit=dev', '--engine-strict', '--no-audit', '--no-fund', '--prefer-offline'],
+      app,
+    );
+    expect(installed.all).not.toMatch(/Unknown (project|user) config/);
+    // Runtime dependencies only; better-sqlite3 compiled here (node-gyp's object files), not
+    // a prebuilt binary downloaded.
     for (const dev of ['typescript', 'vite', 'vitest', 'vue', 'pino-pretty'])
       expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
     expect(
       existsSync(join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')),
     ).toBe(true);
-    expect(run(process.execPath, ['dist/cli/index.js', '--version'], app).trim()).toMatch(
+    expect(existsSync(join(app, 'node_modules/better-sqlite3/build/Release/obj.target'))).toBe(
+      true,
+    );
+    expect(run(process.execPath, ['dist/cli/index.js', '--version'], app).out.trim()).toMatch(
       /^\d+\.\d+\.\d+$/,
     );
 
