@@ -63,6 +63,10 @@ function depart(m: Extract<ToThread, { kind: 'send' }>): void {
 }
 
 port.on('message', (m: ToThread) => {
+  if (m.kind === 'ping') {
+    setTimeout(() => reply({ pong: m.id }), 1);
+    return;
+  }
   if (m.kind === 'cancel') {
     const timer = timers.get(m.id);
     if (!timer) return; // already left: its answer comes

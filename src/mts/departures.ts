@@ -48,9 +48,11 @@ export interface DepartureGate {
   /** Requests waiting for their slot or for their answer. */
   readonly pending: number;
   /**
-   * Starts the thread (the first exchange would too) and resolves once it has loaded, or failed
-   * to, or after 10 s: the sender starts claiming only then, so its first requests are not
-   * handed to a thread still loading and come back late.
+   * Starts the thread (the first exchange would too) and resolves once it has loaded and its
+   * event loop answers a timer promptly — or it failed to load, or after 10 s to load and 2 s to
+   * settle: the sender starts claiming only then, so its first requests are not handed to a
+   * thread still loading (or busy just after: finishing its module graph, its first garbage
+   * collections) and come back late.
    */
   start(): Promise<void>;
   /** Ends the thread; pending requests reject. */
@@ -66,11 +68,14 @@ export type ToThread =
       x: HttpExchange;
       at: Departure;
     }
-  | { kind: 'cancel'; id: number };
+  | { kind: 'cancel'; id: number }
+  /** Answered with `pong` from a timer: how long the thread's event loop takes to get to it. */
+  | { kind: 'ping'; id: number };
 
 /** thread → main */
 export type FromThread =
   | { ready: true }
+  | { pong: number }
   | { id: number; answer: HttpAnswer }
   | { id: number; notSent: NotSent }
   | {
@@ -103,6 +108,16 @@ function workerEntry(): URL {
 /** `start()` resolves after this even if the thread never says it is ready (it then fails its sends). */
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * After loading, the thread has settled when a ping's round trip (main → thread timer → main)
+ * takes at most SETTLED_RTT_MS; `start()` tries for at most SETTLE_MAX_MS. Measured on Node 24
+ * from the TypeScript sources: the thread's loop stayed busy 20–30 ms after it said it was
+ * ready, which made the first request late by up to 30 ms.
+ */
+const SETTLED_RTT_MS = 5;
+const SETTLE_MAX_MS = 2000;
+const PING_TIMEOUT_MS = 250;
+
 /** V8 heap limits of the thread, MiB. */
 const THREAD_HEAP_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 12 };
 
@@ -117,6 +132,7 @@ export function createDepartureGate(): DepartureGate {
   let worker: Worker | undefined;
   let nextId = 1;
   const waiting = new Map<number, Waiting>();
+  const pings = new Map<number, () => void>();
   let everStarted = false;
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -144,6 +160,7 @@ export function createDepartureGate(): DepartureGate {
     w.unref();
     w.on('message', (m: FromThread) => {
       if ('ready' in m) return markReady();
+      if ('pong' in m) return pings.get(m.pong)?.();
       const entry = waiting.get(m.id);
       if (!entry) return;
       waiting.delete(m.id);
@@ -167,6 +184,32 @@ export function createDepartureGate(): DepartureGate {
     return w;
   }
 
+  /** Whether the thread answered a ping within PING_TIMEOUT_MS and how fast. */
+  function ping(w: Worker): Promise<number | undefined> {
+    const id = nextId++;
+    const sent = performance.now();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        pings.delete(id);
+        resolve(undefined);
+      }, PING_TIMEOUT_MS);
+      pings.set(id, () => {
+        clearTimeout(timer);
+        pings.delete(id);
+        resolve(performance.now() - sent);
+      });
+      w.postMessage({ kind: 'ping', id } satisfies ToThread);
+    });
+  }
+
+  async function settle(w: Worker): Promise<void> {
+    const until = Date.now() + SETTLE_MAX_MS;
+    while (worker === w && Date.now() < until) {
+      const rtt = await ping(w);
+      if (rtt !== undefined && rtt <= SETTLED_RTT_MS) return;
+    }
+  }
+
   return {
     exchange(transport, x, at, signal) {
       return new Promise((resolve, reject) => {
@@ -187,9 +230,10 @@ export function createDepartureGate(): DepartureGate {
     get pending() {
       return waiting.size;
     },
-    start() {
-      thread();
-      return ready;
+    async start() {
+      const w = thread();
+      await ready;
+      await settle(w);
     },
     async close() {
       const w = worker;

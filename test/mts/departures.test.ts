@@ -45,8 +45,12 @@ const post = (path: string, body: string) => ({
 async function arrivals(): Promise<{ at: number; body: string }[]> {
   return (await fetch(`${base}/arrivals`)).json() as Promise<{ at: number; body: string }[]>;
 }
-/** Waits until the thread is up and its connection open (a send that may leave at once). */
+/**
+ * Waits until the thread is up and settled (as the service does before its sender claims) and
+ * its connection open (a send that may leave at once).
+ */
 async function warm(g: DepartureGate): Promise<void> {
+  await g.start();
   const t = Date.now();
   await g.exchange(transport, post('/warm', 'w'), {
     atMs: t,
