@@ -14,6 +14,7 @@ export async function insertRobotJob(
     code: string;
     documentId: string[];
     properties: Record<string, unknown>;
+    requestId?: string | null;
   },
   now: number,
 ): Promise<{ job: RobotJob; created: boolean }> {
@@ -32,6 +33,7 @@ export async function insertRobotJob(
       event_state: 0,
       event_attempts: 0,
       event_run_at: 0,
+      request_id: j.requestId ?? null,
       created_at: now,
       updated_at: now,
     })

@@ -171,6 +171,8 @@ export interface RobotJobsTable {
   event_run_at: number;
   /** JSON of the RETURN_VALUES sent (or to send). */
   return_values: string | null;
+  /** X-Request-Id of the robot call (migrations/0015); its message takes it. */
+  request_id: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -66,8 +66,11 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
   const tickMs = opts.tickMs ?? idlePollMs(opts.conn);
   const maxAttempts = opts.maxAttempts ?? 20;
 
+  /** The job's log lines carry the robot call's request id, as that request's own lines do. */
+  const jobLog = (job: RobotJob) => (job.request_id ? log.child({ reqId: job.request_id }) : log);
+
   async function fail(job: RobotJob, error: string): Promise<void> {
-    log.info({ jobId: job.id, error }, 'robot refused; answering Bitrix24 with the error');
+    jobLog(job).info({ jobId: job.id, error }, 'robot refused; answering Bitrix24 with the error');
     await failRobotJob(opts.conn, job.id, error, opts.clock.now());
   }
 
@@ -97,7 +100,10 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
       if (job.attempts + 1 >= maxAttempts)
         return fail(job, `Bitrix24 did not answer for too long: ${e.message}`);
       const now = opts.clock.now();
-      log.warn({ jobId: job.id, err: e.message }, 'loading the CRM document failed; will retry');
+      jobLog(job).warn(
+        { jobId: job.id, err: e.message },
+        'loading the CRM document failed; will retry',
+      );
       await updateRobotJob(
         opts.conn,
         job.id,
@@ -148,6 +154,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
           route,
           maxParts,
           ...(sendAt !== undefined ? { sendAt } : {}),
+          ...(job.request_id ? { requestId: job.request_id } : {}),
         },
         now,
       );
@@ -166,10 +173,10 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
       return message;
     });
     if (!message) {
-      log.warn({ jobId: job.id }, 'robot job was already taken by another worker');
+      jobLog(job).warn({ jobId: job.id }, 'robot job was already taken by another worker');
       return;
     }
-    log.info(
+    jobLog(job).info(
       { jobId: job.id, messageId: message.id, state: message.state, runAt: message.run_at },
       'robot SMS queued',
     );

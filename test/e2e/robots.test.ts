@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROBOT_PRESETS } from '../../src/core/presets.js';
+import { messageHistory } from '../../src/core/history.js';
 import { addOptout } from '../../src/store/consent.js';
 import { listPortals, updatePortalSettings } from '../../src/store/portals.js';
 import { DIALECTS } from '../helpers/db.js';
@@ -107,6 +108,33 @@ for (const dialect of DIALECTS) {
         const atMts = h.mts.sent.find((s) => s.extraId === rv.message_id);
         expect(atMts, id).toMatchObject({ phone, text, alphaName: 'SANDBOX' });
       }
+    });
+
+    it("a robot's message carries the X-Request-Id of the robot call into its history", async () => {
+      h = await startHarness({ dialect });
+      const lead = h.b24.addLead({
+        NAME: 'Павел',
+        PHONE: [{ VALUE: '+375 (44) 765-43-21', VALUE_TYPE: 'MOBILE' }],
+      });
+      const call = await h.b24.runRobot({
+        code: ROBOT,
+        documentId: ['crm', 'CCrmDocumentLead', `LEAD_${lead}`],
+        properties: { text: 'Заявка принята', message_type: 'transactional' },
+      });
+      expect(call.status).toBe(200);
+      // The service made one (Bitrix24 sends none) and answered with it.
+      expect(call.requestId).toMatch(/^[\w.:-]{8,128}$/);
+      const rv = await waitFor(
+        () => h.b24.bizprocEvents.find((e) => e.eventToken === call.eventToken),
+        'bizproc.event.send',
+        15_000,
+      );
+      const messageId = (rv.returnValues as { message_id: string }).message_id;
+      const history = await messageHistory(h.db.conn, messageId);
+      expect(history?.steps[0]).toMatchObject({
+        kind: 'received',
+        detail: { source: 'robot', requestId: call.requestId },
+      });
     });
 
     it("a robot's SMS leaves a trace on the CRM card: a log entry by default, a comment or nothing when set", async () => {

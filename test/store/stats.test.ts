@@ -192,6 +192,7 @@ for (const dialect of DIALECTS)
       const raw = (q: string) => t.conn.db.executeQuery(CompiledQuery.raw(q, []));
       if (dialect === 'postgres') await raw('drop function messages_stats_withdrawn() cascade');
       else await raw('drop trigger messages_stats_withdrawn');
+      await raw('alter table robot_jobs drop column request_id');
       await raw('alter table messages drop column request_id');
       await raw('alter table messages drop column provider_code');
       await raw('drop table phone_scan_chunks');
@@ -211,6 +212,7 @@ for (const dialect of DIALECTS)
         '0012_stats_withdrawn',
         '0013_phone_scans',
         '0014_request_id',
+        '0015_robot_request_id',
       ]);
       expect(await deltaCount(t)).toBe(0);
       expect(brief(await statsCells(t.conn, range))).toEqual([

@@ -56,6 +56,8 @@ export interface RunRobotResult {
   eventToken: string;
   status: number;
   body: string;
+  /** The handler's answer's `X-Request-Id` (the id its log lines and the message's history show). */
+  requestId: string | null;
 }
 
 function authFields(core: EmulatorCore, pair: IssuedTokens | undefined): Record<string, unknown> {
@@ -82,14 +84,18 @@ function authFields(core: EmulatorCore, pair: IssuedTokens | undefined): Record<
 async function postForm(
   url: string,
   form: Record<string, unknown>,
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; body: string; requestId: string | null }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: qs.stringify(form, { arrayFormat: 'indices' }),
     signal: AbortSignal.timeout(30_000),
   });
-  return { status: res.status, body: await res.text() };
+  return {
+    status: res.status,
+    body: await res.text(),
+    requestId: res.headers.get('x-request-id'),
+  };
 }
 
 export interface InstallOptions {
@@ -234,8 +240,8 @@ export async function runRobot(core: EmulatorCore, opts: RunRobotOptions): Promi
     ts: String(Math.floor(core.clock.now() / 1000)),
     auth: authFields(core, core.tokens.issue()),
   };
-  const { status, body } = await postForm(robot.HANDLER, form);
-  return { eventToken: token, status, body };
+  const { status, body, requestId } = await postForm(robot.HANDLER, form);
+  return { eventToken: token, status, body, requestId };
 }
 
 export interface OpenAppOptions {

@@ -61,6 +61,7 @@ export function robotRoutes(app: FastifyInstance, deps: RobotRouteDeps): void {
         code: robot.code,
         documentId: robot.documentId,
         properties: robot.properties,
+        requestId: req.id,
       },
       deps.clock.now(),
     );

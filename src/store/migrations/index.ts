@@ -9,6 +9,7 @@ import { providerCodeMigration } from './0011_provider_code.js';
 import { statsWithdrawnMigration } from './0012_stats_withdrawn.js';
 import { phoneScansMigration } from './0013_phone_scans.js';
 import { requestIdMigration } from './0014_request_id.js';
+import { robotRequestIdMigration } from './0015_robot_request_id.js';
 
 /**
  * Migrations are code, keyed by a sortable name, written once for both backends; the few
@@ -225,6 +226,7 @@ function migrations(caps: DialectCaps): Record<string, Migration> {
     '0012_stats_withdrawn': statsWithdrawnMigration(caps),
     '0013_phone_scans': phoneScansMigration(caps),
     '0014_request_id': requestIdMigration,
+    '0015_robot_request_id': robotRequestIdMigration,
   };
 }
 
