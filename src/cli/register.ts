@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { createService } from '../service.js';
+import { listPortals } from '../store/index.js';
 import { cliLogger, configOrExit, fail } from './common.js';
 
 export function registerCommand(program: Command): void {
   program
     .command('register')
     .description(
-      'Register (or re-register) the SMS provider in every installed Bitrix24 portal, or in one',
+      'Register (or re-register) the SMS provider and the robot in every installed Bitrix24 portal, or in one. Each portal on its own: one that cannot be reached is reported (exit 1) and the others are still registered',
     )
     .option('--portal <member_id>', 'only this portal')
     .action(async (opts: { portal?: string }) => {
@@ -21,18 +22,41 @@ export function registerCommand(program: Command): void {
         config,
         logger: cliLogger(config),
       });
+      let failed = 0;
+      let portals: { id: string; domain: string }[] = [];
       try {
-        const done = await service.register(opts.portal);
-        if (done.length === 0)
+        portals = opts.portal
+          ? [{ id: opts.portal, domain: opts.portal }]
+          : (await listPortals(service.conn)).filter((p) => p.status === 'active');
+        if (portals.length === 0)
           process.stdout.write(
             'no installed portal: install the app in Bitrix24 first (it POSTs to /b24/install)\n',
           );
-        for (const r of done)
-          process.stdout.write(`${r.domain} (${r.portalId}): provider mts_sms_by ${r.sender}\n`);
-      } catch (err) {
-        fail(`registration failed: ${(err as Error).message}`);
+        for (const p of portals) {
+          try {
+            for (const r of await service.register(p.id))
+              process.stdout.write(
+                `${r.domain} (${r.portalId}): provider mts_sms_by ${r.sender}\n`,
+              );
+          } catch (err) {
+            failed++;
+            process.stdout.write(
+              `${p.domain} (${p.id}): registration failed: ${(err as Error).message}\n${
+                opts.portal
+                  ? ''
+                  : `  a portal that is gone (an emulated one from the sandbox or a dry run?) can be removed: npx b24-mts-sms portal remove ${p.domain}\n`
+              }`,
+            );
+          }
+        }
       } finally {
         await service.close();
       }
+      if (failed > 0)
+        fail(
+          portals.length === 1
+            ? 'registration failed'
+            : `registration failed in ${failed} of ${portals.length} portals; the others are registered`,
+        );
     });
 }
