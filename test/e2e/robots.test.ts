@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROBOT_PRESETS } from '../../src/core/presets.js';
 import { messageHistory } from '../../src/core/history.js';
+import { ROBOT_PRESETS } from '../../src/core/presets.js';
 import { addOptout } from '../../src/store/consent.js';
 import { listPortals, updatePortalSettings } from '../../src/store/portals.js';
 import { DIALECTS } from '../helpers/db.js';
