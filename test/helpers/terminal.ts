@@ -45,6 +45,8 @@ export interface Terminal {
   child: ChildProcess;
   /** stdout and stderr as printed so far. */
   output(): string;
+  /** stdout alone (a `--json` document). */
+  stdout(): string;
   /** Resolves with the exit code (null when a signal ended it) once its pipes are drained. */
   closed: Promise<number | null>;
   /** Ctrl+C: SIGINT to the whole process group, as a terminal sends it. */
@@ -62,7 +64,11 @@ export function terminal(command: string, cwd: string, env: Record<string, strin
     detached: true,
   });
   let out = '';
-  child.stdout?.on('data', (d) => (out += d));
+  let stdout = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+    stdout += d;
+  });
   child.stderr?.on('data', (d) => (out += d));
   const closed = new Promise<number | null>((r) => child.once('close', (c) => r(c)));
   const signal = (s: NodeJS.Signals) => {
@@ -76,6 +82,7 @@ export function terminal(command: string, cwd: string, env: Record<string, strin
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
     closed,
     interrupt: () => signal('SIGINT'),
     kill: () => signal('SIGKILL'),
