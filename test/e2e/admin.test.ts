@@ -35,6 +35,13 @@ describe('admin page, API, health and metrics', () => {
     expect(o.byDay.map((d) => d.delivered).reduce((a, b) => a + b)).toBe(1);
     expect(o.byDay.at(-1)).toMatchObject({ delivered: 1 });
     expect(o.portals).toHaveLength(1);
+    // The portal pickers' list.
+    expect((await fetch(`${h.url}/api/portals`)).status).toBe(401);
+    expect(
+      await (
+        await fetch(`${h.url}/api/portals`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json(),
+    ).toEqual([{ id: h.b24.memberId, domain: h.b24.domain, status: 'active' }]);
 
     const stats = (await (
       await fetch(`${h.url}/api/stats?by=type`, { headers: { authorization: `Bearer ${TOKEN}` } })

@@ -83,6 +83,14 @@ describe('the app inside Bitrix24: verified opens, one portal’s data, the CRM 
     });
     expect(o).not.toHaveProperty('portals');
     expect(o).not.toHaveProperty('backlog');
+    // The portal picker's list: this portal alone (the operator sees both).
+    expect(await (await withApp(token, '/api/portals')).json()).toEqual([
+      { id: h.b24.memberId, domain: h.b24.domain, status: 'active' },
+    ]);
+    const all = (await (
+      await fetch(`${h.url}/api/portals`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { domain: string }[];
+    expect(all.map((p) => p.domain).sort()).toEqual([h.b24.domain, 'other.bitrix24.by'].sort());
     const msgs = (await (await withApp(token, '/api/messages')).json()) as { id: string }[];
     expect(msgs.map((m) => m.id).sort()).toEqual([...ownIds].sort());
     expect((await withApp(token, `/api/messages/${otherPortalId}`)).status).toBe(404);
@@ -130,7 +138,13 @@ describe('the app inside Bitrix24: verified opens, one portal’s data, the CRM 
       ).body,
     );
     expect((await withApp(manager, '/api/messages')).status).toBe(200);
-    for (const path of ['/api/overview', '/api/stats', '/api/campaigns', '/api/settings'])
+    for (const path of [
+      '/api/overview',
+      '/api/portals',
+      '/api/stats',
+      '/api/campaigns',
+      '/api/settings',
+    ])
       expect((await withApp(manager, path)).status, path).toBe(403);
     const refused = await put(manager, { timelineNotes: true });
     expect(refused.status).toBe(403);

@@ -96,14 +96,11 @@ export async function download(path: string, name: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** The installed portals (standalone: the overview lists them); none when it cannot be read. */
+/** The installed portals (`GET /api/portals`), active ones; none when they cannot be read. */
 export async function activePortals(): Promise<{ id: string; domain: string }[]> {
   try {
-    const o = await api<{ portals: { id: string; domain: string; status: string }[] }>(
-      'GET',
-      '/api/overview',
-    );
-    return o.portals.filter((p) => p.status === 'active');
+    const all = await api<{ id: string; domain: string; status: string }[]>('GET', '/api/portals');
+    return all.filter((p) => p.status === 'active');
   } catch {
     return [];
   }

@@ -360,6 +360,15 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return a.grant ? portalOverview(deps, a.grant) : overview(deps);
   });
 
+  // The installed portals, for the page's portal pickers (inside Bitrix24: that portal only).
+  app.get('/api/portals', async (req, reply) => {
+    const a = portalAdmin(await access(deps, req));
+    if (!a.ok) return deny(deps, reply, a.why);
+    return (await listPortals(deps.conn))
+      .filter((p) => !a.grant || p.id === a.grant.portalId)
+      .map((p) => ({ id: p.id, domain: p.domain, status: p.status }));
+  });
+
   app.get<{ Querystring: Record<string, string | undefined> }>('/api/stats', async (req, reply) => {
     const a = portalAdmin(await access(deps, req));
     if (!a.ok) return deny(deps, reply, a.why);
