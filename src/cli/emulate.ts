@@ -182,12 +182,16 @@ export function emulateCommand(program: Command): void {
           if (status >= 300) fail(`install into ${opts.install} answered HTTP ${status}`);
           process.stdout.write(`portal installed into ${opts.install} (HTTP ${status})\n`);
         }
+        // `on`, not `once`: under npm, Ctrl+C arrives twice (the terminal's and npm's copy).
+        let stopping = false;
         const stop = async () => {
+          if (stopping) return;
+          stopping = true;
           await Promise.allSettled([mts.close(), b24.close()]);
           process.exit(0);
         };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       },
     );
 }

@@ -3,6 +3,12 @@ import { createService } from '../service.js';
 import { listPortals } from '../store/index.js';
 import { cliLogger, configOrExit, fail } from './common.js';
 
+/** Nothing answered at the portal's address (as opposed to an answer that refused us). */
+function unreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'B24_NETWORK' || code === 'B24_TIMEOUT';
+}
+
 export function registerCommand(program: Command): void {
   program
     .command('register')
@@ -42,16 +48,18 @@ export function registerCommand(program: Command): void {
             failed++;
             process.stdout.write(
               `${p.domain} (${p.id}): registration failed: ${(err as Error).message}\n${
-                opts.portal
-                  ? ''
-                  : `  a portal that is gone (an emulated one from the sandbox or a dry run?) can be removed: npx b24-mts-sms portal remove ${p.domain}\n`
+                unreachable(err) && !opts.portal
+                  ? `  if this portal no longer exists (an emulated one from the sandbox or a dry run?), remove it: npx b24-mts-sms portal remove ${p.domain}\n`
+                  : ''
               }`,
             );
           }
         }
-      } finally {
+      } catch (err) {
         await service.close();
+        fail(`registration failed: ${(err as Error).message}`);
       }
+      await service.close();
       if (failed > 0)
         fail(
           portals.length === 1

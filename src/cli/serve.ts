@@ -6,6 +6,9 @@ import { createService } from '../service.js';
 import { DatabaseMissingError, listPortals } from '../store/index.js';
 import { configOrExit, fail } from './common.js';
 
+/** SIGINTs this close together are one Ctrl+C (the terminal's and npm's forwarded copy). */
+const SAME_PRESS_MS = 1000;
+
 /** The sandbox portal's sample CRM (the emulator keeps it in memory: new on every start). */
 const SANDBOX_CRM = { contacts: 300, leads: 60, companies: 30 };
 
@@ -92,12 +95,32 @@ export function serveCommand(program: Command): void {
         );
       }
       if (opts.workers) service.startWorkers();
-      closeWithGrace({ delay: 15_000, logger }, async ({ signal, err }) => {
-        if (err) logger.error({ err }, 'shutting down after an error');
-        else logger.info({ signal }, 'shutting down: finishing in-flight sends');
-        await service.close();
-        if (sandbox) removeSandboxFile(config);
-        await sandbox?.close();
+      // SIGINT is handled here, not by close-with-grace: Ctrl+C on `npm start` reaches the
+      // service twice — from the terminal and forwarded by npm — and close-with-grace takes a
+      // second SIGINT as "exit now", which cut the graceful stop short.
+      const grace = closeWithGrace(
+        { delay: 15_000, logger, skip: ['SIGINT'] },
+        async ({ signal, err }) => {
+          if (err) logger.error({ err }, 'shutting down after an error');
+          else
+            logger.info({ signal: signal ?? 'SIGINT' }, 'shutting down: finishing in-flight sends');
+          await service.close();
+          if (sandbox) removeSandboxFile(config);
+          await sandbox?.close();
+          logger.info('stopped');
+        },
+      );
+      let firstSigint = 0;
+      process.on('SIGINT', () => {
+        const now = Date.now();
+        if (firstSigint === 0) {
+          firstSigint = now;
+          void grace.close();
+        } else if (now - firstSigint > SAME_PRESS_MS) {
+          // Pressed again: stop waiting (what was not sent is sent by the next start).
+          logger.error('second SIGINT, exiting');
+          process.exit(1);
+        }
       });
     });
 }

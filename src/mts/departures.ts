@@ -132,7 +132,11 @@ export function createDepartureGate(): DepartureGate {
   let worker: Worker | undefined;
   let nextId = 1;
   const waiting = new Map<number, Waiting>();
-  const pings = new Map<number, () => void>();
+  /** Pings waiting for their pong: called with the round trip, or undefined when none comes. */
+  const pings = new Map<number, (rtt: number | undefined) => void>();
+  const dropPings = () => {
+    for (const done of [...pings.values()]) done(undefined);
+  };
   let everStarted = false;
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -160,7 +164,7 @@ export function createDepartureGate(): DepartureGate {
     w.unref();
     w.on('message', (m: FromThread) => {
       if ('ready' in m) return markReady();
-      if ('pong' in m) return pings.get(m.pong)?.();
+      if ('pong' in m) return pings.get(m.pong)?.(performance.now());
       const entry = waiting.get(m.id);
       if (!entry) return;
       waiting.delete(m.id);
@@ -173,11 +177,13 @@ export function createDepartureGate(): DepartureGate {
     w.on('error', (err) => {
       markReady();
       if (worker === w) worker = undefined;
+      dropPings();
       failAll(`the MTS departure thread failed: ${err.message}`);
     });
     w.on('exit', (code) => {
       markReady();
       if (worker === w) worker = undefined;
+      dropPings();
       failAll(`the MTS departure thread exited (${code})`);
     });
     worker = w;
@@ -189,15 +195,14 @@ export function createDepartureGate(): DepartureGate {
     const id = nextId++;
     const sent = performance.now();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        pings.delete(id);
-        resolve(undefined);
-      }, PING_TIMEOUT_MS);
-      pings.set(id, () => {
+      const done = (at: number | undefined) => {
         clearTimeout(timer);
         pings.delete(id);
-        resolve(performance.now() - sent);
-      });
+        resolve(at === undefined ? undefined : at - sent);
+      };
+      const timer = setTimeout(() => done(undefined), PING_TIMEOUT_MS);
+      timer.unref();
+      pings.set(id, done);
       w.postMessage({ kind: 'ping', id } satisfies ToThread);
     });
   }
@@ -238,6 +243,7 @@ export function createDepartureGate(): DepartureGate {
     async close() {
       const w = worker;
       worker = undefined;
+      dropPings();
       if (w) await w.terminate();
       failAll('the MTS departure thread was closed');
     },

@@ -261,7 +261,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
               a.job.event_attempts >= 2
             ) {
               // The workflow may have been stopped or the token has expired: nothing to wait for.
-              log.warn(
+              jobLog(a.job).warn(
                 { jobId: a.job.id, error: r.error, description: r.description },
                 'Bitrix24 refused the robot answer; giving up',
               );
@@ -306,7 +306,7 @@ export function makeRobotWorker(opts: RobotWorkerOptions) {
           await fail(job, `internal error: ${String(err)}`);
           continue;
         }
-        log.error({ err, jobId: job.id }, 'robot job failed unexpectedly; will retry');
+        jobLog(job).error({ err, jobId: job.id }, 'robot job failed unexpectedly; will retry');
         const now = opts.clock.now();
         await updateRobotJob(
           opts.conn,

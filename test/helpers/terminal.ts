@@ -55,6 +55,19 @@ export interface Terminal {
   kill(): void;
 }
 
+/** Process groups still open: killed if the test process exits (a crash, a timeout). */
+const groups = new Set<number>();
+process.once('exit', () => {
+  for (const g of groups) killGroup(g, 'SIGKILL');
+});
+function killGroup(pgid: number, s: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, s);
+  } catch {
+    // ESRCH: nothing of the group is left
+  }
+}
+
 /** Runs `command` as typed into a terminal (`bash -c`), in its own process group. */
 export function terminal(command: string, cwd: string, env: Record<string, string>): Terminal {
   const child = spawn('bash', ['-c', command], {
@@ -63,21 +76,26 @@ export function terminal(command: string, cwd: string, env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  const pgid = child.pid;
+  if (pgid !== undefined) groups.add(pgid);
   let out = '';
+  child.once('error', (err) => {
+    out += `\n[could not start bash: ${err.message}]\n`;
+  });
   let stdout = '';
   child.stdout?.on('data', (d) => {
     out += d;
     stdout += d;
   });
   child.stderr?.on('data', (d) => (out += d));
-  const closed = new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+  const closed = new Promise<number | null>((r) => {
+    child.once('close', (c) => r(c));
+    child.once('error', () => r(null));
+  });
+  // The whole group, even when its first process has exited: what it started may still run
+  // (a group id is not reused while any member lives).
   const signal = (s: NodeJS.Signals) => {
-    if (child.pid === undefined || child.exitCode !== null) return;
-    try {
-      process.kill(-child.pid, s);
-    } catch {
-      // already gone
-    }
+    if (pgid !== undefined) killGroup(pgid, s);
   };
   return {
     child,
@@ -89,13 +107,22 @@ export function terminal(command: string, cwd: string, env: Record<string, strin
   };
 }
 
-/** The README's text under `## <heading>`, up to the next `## `. */
+/** The README's text under `## <heading>`, up to the next `## ` heading (not one in a code block). */
 export function readmeSection(heading: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf(`\n## ${heading}\n`);
+  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n');
+  const start = lines.indexOf(`## ${heading}`);
   if (start < 0) throw new Error(`README has no "## ${heading}" section`);
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
+  let fenced = false;
+  let end = lines.length;
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (/^ *```/.test(line)) fenced = !fenced;
+    else if (!fenced && line.startsWith('## ')) {
+      end = i;
+      break;
+    }
+  }
+  return lines.slice(start, end).join('\n');
 }
 
 /**
@@ -103,13 +130,15 @@ export function readmeSection(heading: string): string {
  * in order, each without its fence lines.
  */
 export function readmeBlocks(heading: string): string[] {
-  return [...readmeSection(heading).matchAll(/^ *```\w*\n([\s\S]*?)^ *```$/gm)].map((m) =>
-    (m[1] as string)
+  // A block indented under a list item loses its fence's indent, no more.
+  return [...readmeSection(heading).matchAll(/^( *)```\w*\n([\s\S]*?)^\1```$/gm)].map((m) => {
+    const indent = (m[1] as string).length;
+    return (m[2] as string)
       .split('\n')
-      .map((l) => l.replace(/^ {3}/, ''))
+      .map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))
       .join('\n')
-      .trimEnd(),
-  );
+      .trimEnd();
+  });
 }
 
 /**

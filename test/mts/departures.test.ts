@@ -125,6 +125,16 @@ describe('the departure thread', () => {
     ).toMatchObject({ status: 200 });
   });
 
+  it('close() while start() waits ends the wait at once', async () => {
+    gate = createDepartureGate();
+    const started = gate.start();
+    await gate.close();
+    const t = Date.now();
+    await started;
+    // Not the 10 s load timeout nor the 2 s settle budget.
+    expect(Date.now() - t).toBeLessThan(500);
+  });
+
   it('does not send what would leave later than allowed, or after the claim deadline', async () => {
     gate = createDepartureGate();
     await warm(gate);

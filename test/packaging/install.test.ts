@@ -1,17 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ServiceProcess, spawnProcess } from '../helpers/child.js';
+import { freshCopy } from '../helpers/terminal.js';
 import { freePort, waitFor } from '../helpers/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -47,13 +40,7 @@ describe('a production install from the packed package', () => {
     // Packed from a copy of the checkout (its prepack builds there, not in the working tree
     // that other tests are reading), with the checkout's installed tools.
     const checkout = join(dir, 'checkout');
-    mkdirSync(checkout);
-    for (const f of readdirSync(ROOT))
-      if (!['node_modules', 'dist', 'data', 'test-output', '.git', '.tmp'].includes(f))
-        cpSync(join(ROOT, f), join(checkout, f), {
-          recursive: true,
-          filter: (src) => !src.startsWith(join(ROOT, 'web', 'dist')),
-        });
+    freshCopy(checkout);
     symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
     run(NPM, ['pack', '--pack-destination', dir, '--silent'], checkout);
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz')) as string;
