@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { intakeSms } from '../core/intake.js';
 import { normalizePhone } from '../domain/phone.js';
 import { checkText } from '../domain/segments.js';
+import { isFinalB24Status } from '../domain/status.js';
 import { NO_SANDBOX, runningSandbox } from '../sandboxFile.js';
 import { createService } from '../service.js';
 import { getMessage, type Message } from '../store/index.js';
@@ -87,9 +88,6 @@ export function sendCommand(program: Command): void {
     });
 }
 
-/** Bitrix24's statuses that end a message. */
-const FINAL_B24 = new Set(['delivered', 'undelivered', 'failed']);
-
 /**
  * Sandbox mode: the SMS goes the way a manager's does — from a CRM card of the emulated portal
  * inside the running `serve`, through its provider's handler — so the service sends it to the
@@ -147,12 +145,12 @@ async function sendInSandbox(
       signal: AbortSignal.timeout(5000),
     }).catch(() => undefined);
     if (res?.ok) status = ((await res.json()) as { status: string | null }).status;
-    if (status && FINAL_B24.has(status)) break;
+    if (isFinalB24Status(status)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   process.stdout.write(`status in Bitrix24: ${status ?? 'none yet'}\n`);
   if (status === 'delivered') return 0;
-  if (status && FINAL_B24.has(status)) {
+  if (isFinalB24Status(status)) {
     process.stdout.write(
       `  the admin page (${config.PUBLIC_URL}/, Messages) shows why, with MTS's answer\n`,
     );

@@ -125,6 +125,13 @@ export function isFinal(state: MtsState): boolean {
   return FINAL.has(state);
 }
 
+const FINAL_B24: ReadonlySet<string> = new Set<B24Status>(['delivered', 'undelivered', 'failed']);
+
+/** True for the Bitrix24 statuses that end a message: delivered, undelivered, failed. */
+export function isFinalB24Status(status: string | null | undefined): boolean {
+  return status != null && FINAL_B24.has(status);
+}
+
 /**
  * The Bitrix24 `STATUS` for a state. `queued` (not yet at MTS) and `failed` (refused by us)
  * pass through.

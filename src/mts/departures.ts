@@ -132,18 +132,17 @@ export function createDepartureGate(): DepartureGate {
   let worker: Worker | undefined;
   let nextId = 1;
   const waiting = new Map<number, Waiting>();
-  /** Pings waiting for their pong: called with the round trip, or undefined when none comes. */
-  const pings = new Map<number, (rtt: number | undefined) => void>();
-  const dropPings = () => {
-    for (const done of [...pings.values()]) done(undefined);
-  };
+  /** Pings waiting for their pong: called with when it came, or undefined when none comes. */
+  const pings = new Map<number, (at: number | undefined) => void>();
   let everStarted = false;
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
 
+  /** The thread is gone (failed, exited, closed): what waits on it gets its end now. */
   function failAll(why: string): void {
+    for (const done of [...pings.values()]) done(undefined);
     for (const [id, w] of waiting) {
       waiting.delete(id);
       w.unlisten();
@@ -177,13 +176,11 @@ export function createDepartureGate(): DepartureGate {
     w.on('error', (err) => {
       markReady();
       if (worker === w) worker = undefined;
-      dropPings();
       failAll(`the MTS departure thread failed: ${err.message}`);
     });
     w.on('exit', (code) => {
       markReady();
       if (worker === w) worker = undefined;
-      dropPings();
       failAll(`the MTS departure thread exited (${code})`);
     });
     worker = w;
@@ -243,7 +240,6 @@ export function createDepartureGate(): DepartureGate {
     async close() {
       const w = worker;
       worker = undefined;
-      dropPings();
       if (w) await w.terminate();
       failAll('the MTS departure thread was closed');
     },

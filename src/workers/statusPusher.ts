@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { isLimitError } from '../bitrix24/patience.js';
 import type { BatchCommand, Bitrix24Api } from '../bitrix24/types.js';
 import type { Clock } from '../clock.js';
+import { isFinalB24Status } from '../domain/status.js';
 import { coerceError } from '../errors.js';
 import {
   addEvents,
@@ -21,8 +22,6 @@ import { makeSingletonLoop } from './singletonLoop.js';
 
 /** Bitrix24 accepts at most 50 commands in one `batch`. */
 export const BATCH_SIZE = 50;
-
-const FINAL = new Set(['delivered', 'undelivered', 'failed']);
 
 /** Statuses fetched per portal and pass: 10 batches, about 5 s of a 2 req/s budget. */
 const PER_PORTAL = 500;
@@ -233,7 +232,7 @@ export function makeStatusPusher(opts: StatusPusherOptions) {
     const byPortal = new Map<string, PendingPush[]>();
     for (const portalId of await portalsWithPushes(opts.conn, now)) {
       const list = (await pendingPushes(opts.conn, now, PER_PORTAL, portalId)).filter(
-        (p) => FINAL.has(p.b24_status) || now - p.push_run_at >= maxDelayMs,
+        (p) => isFinalB24Status(p.b24_status) || now - p.push_run_at >= maxDelayMs,
       );
       if (list.length) byPortal.set(portalId, list);
     }

@@ -74,6 +74,15 @@ describe('the README, word for word, on a fresh copy', () => {
       250,
     );
 
+  /** Until the sandbox's emulated portal, with its sample CRM, is installed. */
+  const sandboxPortal = (t: Terminal) =>
+    waitFor(
+      () => t.output().includes('with a sample CRM'),
+      `the sandbox portal:\n${t.output()}`,
+      30_000,
+      100,
+    );
+
   beforeAll(async () => {
     for (const port of PORTS)
       if (!(await portIsFree(port)))
@@ -110,12 +119,7 @@ describe('the README, word for word, on a fresh copy', () => {
     const service = run(startCmd as string);
     // npm install compiles better-sqlite3 and builds the service and its page: minutes.
     await waitForService(service, 'npm install && npm start to serve on port 3000', 600_000);
-    await waitFor(
-      () => service.output().includes('with a sample CRM'),
-      `the sandbox portal:\n${service.output()}`,
-      30_000,
-      100,
-    );
+    await sandboxPortal(service);
     expect(service.output()).toContain('SANDBOX MODE');
 
     const sent = await finish(sendCmd as string);
@@ -160,12 +164,7 @@ describe('the README, word for word, on a fresh copy', () => {
     expect(section).toContain('`MARKETING_QUIET_HOURS= npm start`');
     const service = run('MARKETING_QUIET_HOURS= npm start');
     await waitForService(service, 'the sandbox');
-    await waitFor(
-      () => service.output().includes('with a sample CRM'),
-      `the sandbox portal:\n${service.output()}`,
-      30_000,
-      100,
-    );
+    await sandboxPortal(service);
     const lines = (block as string).split('\n');
     expect(lines.map((l) => l.split(' ').slice(2, 4).join(' '))).toEqual([
       'phones scan',
